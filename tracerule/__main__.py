@@ -1,0 +1,3 @@
+from tracerule.cli import main
+
+raise SystemExit(main())

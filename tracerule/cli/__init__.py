@@ -1,0 +1,65 @@
+"""Command line: ``tracerule`` / ``python -m tracerule``.
+
+Thin layer: parse options, call the library, render, map errors to the exit codes
+of :mod:`tracerule.exitcodes`.  Heavy imports happen inside the commands.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+#: modules that register commands on :data:`tracerule.cli.app.app`, in help order
+COMMAND_MODULES = (
+    "tracerule.cli.misc_cmd",
+)
+
+
+def _load_commands():
+    from tracerule.cli.app import app
+
+    for mod in COMMAND_MODULES:
+        importlib.import_module(mod)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    import typer
+    from typer._click.exceptions import ClickException
+
+    from tracerule.errors import TraceruleError
+    from tracerule.exitcodes import ExitCode
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    app = _load_commands()
+    try:
+        rv = app(args=args, prog_name="tracerule", standalone_mode=False)
+    except TraceruleError as exc:
+        _err(f"tracerule: {exc}")
+        return int(exc.exit_code)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        _err("tracerule: interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except ClickException as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        _err("tracerule: interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # output closed early (| head): not an error of ours
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return int(ExitCode.OK)
+    if isinstance(rv, int):
+        return rv
+    return int(ExitCode.OK)
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
