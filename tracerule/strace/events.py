@@ -131,4 +131,19 @@ class Detached:
     time: float | None = None
 
 
-Event = Union[Syscall, Signal, Exit, Superseded, PidChanged, Personality, Attached, Detached]
+@dataclass(frozen=True, slots=True)
+class TaskSeen:
+    """The first line of a tid, and the first line of a tid again after its ``+++ exited/killed +++``.
+
+    Always yielded (also when the reader filters syscalls by name), before the event of that line,
+    so a consumer learns of every task -- also those whose creation is not in the trace (``-p``
+    attach, ``-e trace=``/``-Z`` filtering) or that only make syscalls it did not ask for.
+    """
+
+    file: str
+    line: int
+    tid: int
+    time: float | None = None
+
+
+Event = Union[TaskSeen, Syscall, Signal, Exit, Superseded, PidChanged, Personality, Attached, Detached]
