@@ -658,6 +658,9 @@ class KernelAudit:
         self._deferred_signal: int | None = None
         self._open = False
         self._rule_index = 0
+        self._collector = None
+        self._collector_lock = threading.Lock()
+        self.auditd: list[int] = []
 
     # ----------------------------------------------------------------- context management
     @classmethod
@@ -869,24 +872,213 @@ class KernelAudit:
                 break
         self._journal.write()
 
-    # ----------------------------------------------------------------- events (filled in below)
+    # ----------------------------------------------------------------- workloads
+    def run(self, cmd: Sequence[str], user: str | int | None = None, auid: int | None = None,
+            env: dict | None = None, timeout: float | None = 120.0, *, cwd: str | os.PathLike | None = None,
+            stdin=subprocess.DEVNULL, stdout=None, stderr=None) -> int:
+        """Run a workload and return its exit status (negative: killed by that signal, as ``Popen``).
+
+        ``user`` (name or uid): the child switches to that uid, its primary gid and supplementary groups.
+        ``auid``: written to ``/proc/self/loginuid`` in the child before it drops privileges and execs
+        (this also gives it a new session id).  Nothing else runs in the child between fork and exec,
+        so the workload's audit events are its own.  On timeout its process group is killed and
+        ``subprocess.TimeoutExpired`` raised."""
+        self._require_open()
+        argv = [os.fspath(a) for a in cmd]
+        if not argv:
+            raise ValueError("empty command")
+        uid = gid = None
+        groups: list[int] = []
+        if user is not None:
+            import pwd
+
+            try:
+                pw = pwd.getpwnam(user) if isinstance(user, str) and not user.isdigit() else pwd.getpwuid(int(user))
+                uid, gid = pw.pw_uid, pw.pw_gid
+                groups = os.getgrouplist(pw.pw_name, pw.pw_gid)
+            except KeyError:
+                if isinstance(user, str) and not user.isdigit():
+                    raise ValueError(f"no such user: {user!r}") from None
+                uid = gid = int(user)
+        auid_bytes = None
+        if auid is not None:
+            auid = int(auid)
+            if not 0 <= auid <= 0xFFFFFFFF:
+                raise ValueError(f"auid out of range: {auid}")
+            self._check_loginuid_writable(auid)
+            auid_bytes = str(auid).encode()
+
+        def child_setup() -> None:  # runs between fork and exec: os calls only
+            if auid_bytes is not None:
+                fd = os.open("/proc/self/loginuid", os.O_WRONLY)
+                try:
+                    os.write(fd, auid_bytes)
+                finally:
+                    os.close(fd)
+            if uid is not None:
+                os.setgroups(groups)
+                os.setresgid(gid, gid, gid)
+                os.setresuid(uid, uid, uid)
+
+        needs_setup = auid_bytes is not None or uid is not None
+        try:
+            proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=stdin, stdout=stdout, stderr=stderr,
+                                    preexec_fn=child_setup if needs_setup else None,
+                                    start_new_session=True)
+        except subprocess.SubprocessError as exc:
+            raise EnvironmentProblem(f"could not start {argv[0]} as user={user} auid={auid}: {exc} "
+                                     f"(writing /proc/self/loginuid or changing credentials failed)") from None
+        try:
+            return proc.wait(timeout=timeout)
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+
+    def _check_loginuid_writable(self, auid: int) -> None:
+        st = self.start_status
+        try:
+            mine = int(Path("/proc/self/loginuid").read_text().strip())
+        except (OSError, ValueError):
+            raise KernelUnavailable("/proc/self/loginuid is not available (kernel without "
+                                    "CONFIG_AUDIT loginuid support)") from None
+        if st.get("loginuid_immutable") == 1 and mine != 0xFFFFFFFF:
+            raise KernelUnavailable(f"the kernel's loginuid is immutable and this process already has "
+                                    f"loginuid {mine}: a workload cannot be given auid {auid}")
+
+    # ----------------------------------------------------------------- events
     def _start_events(self) -> None:
-        pass
+        from tracerule.audit.auditlog import EventCollector, LogTail, auditd_log_file
+
+        if self._events is not None:
+            return
+        pref = self._source_pref
+        if pref == "none":
+            return
+        self._collector = EventCollector(self.run_id)
+        self._collector_lock = threading.Lock()
+        self.auditd = auditd_pids()
+        if pref == "log" or (pref == "auto" and self.auditd):
+            self._tail = LogTail(auditd_log_file())
+            self._events = self._tail
+            self.source = "log"
+            return
+        from tracerule.audit.netlink import MulticastListener
+        from tracerule.audit.auditlog import netlink_line
+
+        def on_message(mtype: int, payload: bytes) -> None:
+            line = netlink_line(mtype, payload)
+            with self._collector_lock:
+                self._collector.feed(line)
+
+        try:
+            self._events = MulticastListener(on_message).start()
+        except OSError as exc:
+            raise KernelUnavailable(f"cannot read the audit multicast group (needs CAP_AUDIT_READ, "
+                                    f"kernel >= 3.16): {exc}") from None
+        self.source = "netlink"
 
     def _stop_events(self) -> None:
-        pass
+        ev, self._events = self._events, None
+        if ev is not None and hasattr(ev, "stop"):
+            ev.stop()
+
+    def _poll(self) -> None:
+        if self.source == "log" and self._events is not None:
+            lines = self._events.read()
+            with self._collector_lock:
+                for ln in lines:
+                    self._collector.feed(ln)
+
+    @property
+    def listener_overruns(self) -> int:
+        """Records the netlink listener could not receive (socket buffer overflow); 0 for the log."""
+        ev = self._events
+        return int(getattr(ev, "overruns", 0) or 0)
+
+    def mark(self) -> int:
+        """A position in this run's record stream: ``events(since=mark)`` returns only later events."""
+        self.sync()
+        with self._collector_lock:
+            return self._collector.seq
+
+    def sync(self, timeout: float = 3.0) -> bool:
+        """Wait until every record emitted before this call has reached the events source.
+
+        Sends an AUDIT_USER marker through the kernel (it queues behind earlier records) and waits for it
+        to come back.  Returns False when it did not within ``timeout`` (audit disabled, or a user-list
+        rule filtered the marker): the caller then only gets what has arrived."""
+        from tracerule.audit.netlink import send_user_message
+
+        if self._events is None:
+            raise RuntimeError("no events source in this session (source='none')")
+        self._sync_n = getattr(self, "_sync_n", 0) + 1
+        token = f"{self.run_id}.{self._sync_n}"
+        try:
+            send_user_message(f"tracerule-sync {token}")
+        except OSError:
+            time.sleep(min(timeout, 1.0))
+            self._poll()
+            return False
+        deadline = time.monotonic() + timeout
+        while True:
+            self._poll()
+            with self._collector_lock:
+                if self._collector.seen_marker(token):
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def events(self, keys: Iterable[str] | str | None = None, since: float | int | None = None, *,
+               sync: bool = True, timeout: float = 3.0, include_config: bool = False):
+        """Events of this run's keys (all of them when ``keys`` is None), in arrival order.
+
+        ``since``: an ``int`` from :meth:`mark`, or a ``float`` epoch time (events stamped at or after
+        it, with one clock tick of slack: audit stamps use the coarse clock).  ``sync`` first waits for
+        everything emitted so far to arrive (see :meth:`sync`).  An event matches when the key of the
+        rule that made it (its SYSCALL record's key) is one of ``keys``; ``include_config`` also returns
+        CONFIG_CHANGE events naming the keys (rule added/removed, watch auto-removed)."""
+        if self._events is None:
+            raise RuntimeError("no events source in this session (source='none')")
+        if sync:
+            self.sync(timeout)
+        else:
+            self._poll()
+        want = set([keys] if isinstance(keys, str) else (keys if keys is not None else self._keys))
+        with self._collector_lock:
+            evs = self._collector.events()
+        out = []
+        for ev in evs:
+            if isinstance(since, bool):
+                raise TypeError("since must be a mark (int) or a time (float)")
+            if isinstance(since, int) and ev.seq <= since:
+                continue
+            if isinstance(since, float) and ev.time < since - 0.02:
+                continue
+            ks = set(ev.keys)
+            if ks & want:
+                out.append(ev)
+            elif include_config and "CONFIG_CHANGE" in ev.records and set(ev.all_keys) & want:
+                out.append(ev)
+        return out
 
     def lost(self) -> int:
         return int(self.status().get("lost", 0))
 
     def lost_rose(self) -> bool:
-        """True when the kernel's ``lost`` counter rose since the session started."""
-        return self.lost() > int(self.start_status.get("lost", 0))
+        """True when the kernel's ``lost`` counter rose since the session started (or the netlink
+        listener's socket overflowed: records dropped for us alone)."""
+        return self.lost() > int(self.start_status.get("lost", 0)) or self.listener_overruns > 0
 
     def check_conclusive(self) -> None:
         """Raise :class:`Inconclusive` when losses rose during this run."""
         now = self.lost()
         start = int(self.start_status.get("lost", 0))
+        if self.listener_overruns:
+            raise Inconclusive(f"the netlink listener dropped records ({self.listener_overruns} socket "
+                               f"overruns): the result is inconclusive")
         if now > start:
             raise Inconclusive(f"the kernel lost {now - start} audit record(s) during this run "
                                f"(lost {start} -> {now}): the result is inconclusive")
