@@ -1087,3 +1087,89 @@ class KernelAudit:
 def created_run_ids() -> tuple[str, ...]:
     """Run ids of the sessions this process opened (tests check none of their keys stay listed)."""
     return tuple(_CREATED_RUN_IDS)
+
+
+# ------------------------------------------------------------------------- commands' library side
+def orphan_lines(directory: Path | None = None) -> list[str]:
+    """Listed rules with a tracerule run key whose run has neither a journal nor a live session."""
+    d = directory or state_dir()
+    journaled = set()
+    for p in journals(d):
+        with contextlib.suppress(OSError, ValueError):
+            journaled.add(str(Journal.load(p).data.get("run_id", "")))
+    out = []
+    for ln in listed_lines():
+        for k in keys_of_listed(ln):
+            if _KEY_RE.match(k) and k[3:13] not in journaled:
+                out.append(ln)
+                break
+    return out
+
+
+def cleanup(*, wait: float = 10.0, orphans: bool = False, directory: Path | None = None) -> dict:
+    """``tracerule kernel cleanup``: under the lock, clean the journals of dead runs (and, with
+    ``orphans``, delete listed rules carrying a tracerule run key that no journal accounts for)."""
+    check_available()
+    d = directory or state_dir()
+    lock = KernelLock(d)
+    lock.acquire(wait, what="tracerule kernel cleanup")
+    try:
+        reports = cleanup_stale(d)
+        orphan_deleted: list[str] = []
+        orphan_problems: list[str] = []
+        if orphans:
+            for ln in orphan_lines(d):
+                ok, why = _delete_listed_rule(ln.split(), ln, keys_of_listed(ln))
+                (orphan_deleted if ok else orphan_problems).append(ln if ok else f"{ln}: {why}")
+    finally:
+        lock.release()
+    return {
+        "schema_version": 1,
+        "journals": [
+            {"journal": r.journal, "owner_pid": r.owner_pid, "deleted": list(r.deleted),
+             "already_gone": list(r.already_gone),
+             "restored": [{"setting": n, "from": a, "to": b} for n, a, b in r.restored],
+             "problems": list(r.problems), "skipped": r.skipped_reason}
+            for r in reports
+        ],
+        "orphans_deleted": orphan_deleted,
+        "problems": [p for r in reports for p in r.problems] + orphan_problems,
+        "remaining_orphans": [] if orphans else orphan_lines(d),
+    }
+
+
+def status_report(directory: Path | None = None) -> dict:
+    """``tracerule kernel status``: the kernel's audit status and tracerule's own state on this host."""
+    rep: dict = {"schema_version": 1, "available": True, "reason": ""}
+    try:
+        rep["status"] = read_status()
+        if rep["status"].get("enabled") == 2:
+            rep["available"] = False
+            rep["reason"] = "kernel audit is immutable (enabled 2) until reboot"
+    except KernelUnavailable as exc:
+        rep.update(available=False, reason=str(exc), status={})
+    rep["auditd_pids"] = auditd_pids()
+    try:
+        d = directory or state_dir()
+    except KernelUnavailable:
+        d = None
+    rep["state_dir"] = str(d) if d else ""
+    rep["lock_holder"] = KernelLock(d).holder() if d else ""
+    js = []
+    for p in journals(d) if d else []:
+        try:
+            j = Journal.load(p)
+            js.append({"journal": str(p), "owner_pid": j.data.get("pid"), "owner_alive": j.owner_alive,
+                       "run_id": j.data.get("run_id"), "rules": len(j.data.get("rules", [])),
+                       "saved": j.data.get("saved", {})})
+        except (OSError, ValueError) as exc:
+            js.append({"journal": str(p), "error": str(exc)})
+    rep["journals"] = js
+    rep["rules_listed"] = None
+    rep["tracerule_rules"] = []
+    if rep["status"]:
+        with contextlib.suppress(KernelUnavailable):
+            lines = listed_lines()
+            rep["rules_listed"] = len(lines)
+            rep["tracerule_rules"] = [ln for ln in lines if any(_KEY_RE.match(k) for k in keys_of_listed(ln))]
+    return rep

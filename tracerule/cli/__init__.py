@@ -12,6 +12,7 @@ import sys
 #: modules that register commands on :data:`tracerule.cli.app.app`, in help order
 COMMAND_MODULES = (
     "tracerule.cli.misc_cmd",
+    "tracerule.cli.kernel_cmd",
 )
 
 
