@@ -767,3 +767,48 @@ def test_constants_consistency():
     # distinct CLONE bits
     bits = list(C.CLONE_FLAGS.values())
     assert len(bits) == len(set(bits)) and all(b & (b - 1) == 0 for b in bits)
+
+
+# ----------------------------------------------------------------------------------------------
+# whole corpus: every complete syscall line re-splits exactly and every string re-quotes exactly
+# ----------------------------------------------------------------------------------------------
+
+_ANY_LINE_RE = re.compile(
+    r"^(?:\[pid +\d+\] |\d+(?:<[^>]*>)? +)?(?:\d[\d:.]* +)?(?:\(\+ *[\d.]+\) +)?(?:\[[ \d]+\] +)?"
+    r"(?:\[[0-9a-f?]+\] +)?(\w+)\((.*)\) +=  ?(.*?)(?: <\d+\.\d+>)?$")
+
+
+def _corpus_files():
+    return sorted(p for p in STRACE_DATA.rglob("*")
+                  if p.is_file() and (p.suffix == ".txt" or p.parent.name == "ff_split"))
+
+
+def _string_tokens(tok: str):
+    tok = tok.strip()
+    if tok.startswith('"'):
+        yield tok
+    elif tok[:1] in "[{" and tok[-1:] in "]}":
+        for t in split_args(tok[1:-1]):
+            m = re.match(r"[a-z_]+=", t)
+            yield from _string_tokens(t[m.end():] if m else t)
+
+
+def test_corpus_split_and_requote():
+    lines = strings = 0
+    for path in _corpus_files():
+        for line in path.read_text(errors="surrogateescape").splitlines():
+            m = _ANY_LINE_RE.match(line)
+            if not m:
+                continue
+            name, args, ret = m.groups()
+            toks = split_args(args)
+            assert ", ".join(toks) == args.strip(), (path.name, line)
+            lines += 1
+            for t in toks:
+                for s in _string_tokens(t):
+                    sv = decode_string(s)
+                    style = "xx" if s.startswith('"\\x') else "default"
+                    assert quote_like_strace(sv.data, style) + ("..." if sv.truncated else "") == s, (
+                        path.name, s)
+                    strings += 1
+    assert lines > 1000 and strings > 1000

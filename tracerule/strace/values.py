@@ -64,21 +64,27 @@ def _angle_opens(text: str, i: int, start: int) -> bool:
 
 
 def _skip_angle(text: str, i: int, n: int) -> int:
-    """``text[i]`` opens a decoration: index after its matching ``>`` (nested ``<char 1:2>``,
-    brackets inside such as ``TCP:[1.2.3.4:5->6.7.8.9:10]``)."""
+    """``text[i]`` opens a decoration: index after its matching ``>``.
+
+    Handles nested ``<char 136:0>`` and, for socket/pipe decorations (not paths), ``[...]`` that
+    may hold ``->`` (``TCP:[1.2.3.4:5->6.7.8.9:10]``).  Paths never hold a raw ``<`` or ``>``
+    (strace octal-escapes them) but may hold unbalanced brackets.
+    """
     depth = 0
     brackets = 0
+    track = i + 1 < n and text[i + 1] != "/"
     while i < n:
         c = text[i]
         if c == "<":
             depth += 1
         elif c == ">":
-            if brackets == 0 and text[i - 1] != "-":
+            if brackets == 0:
                 depth -= 1
                 if depth == 0:
                     return i + 1
         elif c == "[":
-            brackets += 1
+            if track:
+                brackets += 1
         elif c == "]":
             if brackets:
                 brackets -= 1

@@ -1,0 +1,197 @@
+"""Hypothesis properties of tracerule.strace.values: round trips and robustness."""
+from __future__ import annotations
+
+import os
+import string
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tracerule.strace import constants as C
+from tracerule.strace.values import (
+    QUOTE_STYLES, StrValue, clone_info, decode_str_array, decode_string, exec_info, fd_value,
+    kill_info, open_info, parse_flags, parse_int, parse_ret, parse_struct, ptrace_info,
+    quote_like_strace, setid_info, siginfo, socket_info, split_args, write_info,
+)
+
+# TRACERULE_HYPOTHESIS_EXAMPLES raises the count for a longer local run
+SETTINGS = settings(max_examples=int(os.environ.get("TRACERULE_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+styles = st.sampled_from(QUOTE_STYLES)
+
+
+@SETTINGS
+@given(st.binary(max_size=80), styles)
+def test_quote_roundtrip(data, style):
+    q = quote_like_strace(data, style)
+    assert q.isascii()  # strace output is ASCII whatever the bytes
+    assert decode_string(q) == StrValue(data, False)
+
+
+@SETTINGS
+@given(st.binary(max_size=80), styles, st.integers(min_value=0, max_value=40))
+def test_quote_truncated_roundtrip(data, style, max_len):
+    q = quote_like_strace(data, style, max_len=max_len)
+    sv = decode_string(q)
+    assert sv.data == data[:max_len]
+    assert sv.truncated == (len(data) > max_len)
+
+
+@SETTINGS
+@given(st.binary(max_size=60))
+def test_quote_escape_chars_roundtrip(data):
+    q = quote_like_strace(data, escape_chars=b"<>")
+    assert "<" not in q and ">" not in q
+    assert decode_string(q).data == data
+
+
+# ----------------------------------------------------------------------------------------------
+# Random argument lists as strace prints them
+# ----------------------------------------------------------------------------------------------
+
+names = st.text(string.ascii_uppercase + "_", min_size=1, max_size=12).map(lambda s: "X" + s)
+ints = st.one_of(
+    st.integers(-(2**31), 2**63).map(str),
+    st.integers(0, 2**64).map(hex),
+    st.integers(0, 0o7777).map(lambda v: "0" + format(v, "o")),
+    st.tuples(st.integers(1, 9999), st.integers(1, 9999)).map(lambda t: f"{t[0]}*{t[1]}"),
+)
+strings = st.tuples(st.binary(max_size=30), styles, st.booleans()).map(
+    lambda t: quote_like_strace(t[0], t[1], max_len=10 if t[2] else None))
+comment_text = st.text(string.ascii_letters + string.digits + " ,|=_'()[]{}<>\"", max_size=20).filter(
+    lambda s: "*/" not in s)
+path_bytes = st.binary(max_size=20).map(lambda b: b"/" + b)
+
+
+def fd_deco(t):
+    fd, path, dev, deleted = t
+    inner = quote_like_strace(path, escape_chars=b"<>")[1:-1]
+    if dev:
+        inner += "<char 136:%d>" % dev
+    return f"{fd}<{inner}>" + (" (deleted)" if deleted else "")
+
+
+fds = st.tuples(st.integers(0, 1023), path_bytes, st.integers(0, 3), st.booleans()).map(fd_deco)
+sockets = st.tuples(st.integers(0, 99), st.sampled_from(["UNIX", "TCP", "pipe", "NETLINK"]),
+                    st.integers(0, 99999)).map(lambda t: f"{t[0]}<{t[1]}:[{t[2]}->{t[2] + 1}]>")
+scalars = st.one_of(
+    ints, strings, names, fds, sockets,
+    st.just("NULL"), st.just("..."),
+    st.tuples(ints, comment_text).map(lambda t: f"{t[0]} /* {t[1]} */"),
+    st.lists(names, max_size=4).map(lambda xs: "|".join(xs) or "0"),
+    st.lists(names, max_size=4).map(lambda xs: "~[" + " ".join(xs) + "]"),
+    st.tuples(names, ints).map(lambda t: f"1<<{t[0]}|{t[1]}"),
+)
+
+
+def compound(children):
+    field = st.tuples(st.text(string.ascii_lowercase + "_", min_size=1, max_size=8), children).map(
+        lambda t: f"{t[0]}={t[1]}")
+    return st.one_of(
+        st.lists(children, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.lists(field, max_size=4).map(lambda xs: "{" + ", ".join(xs) + "}"),
+        st.tuples(st.text(string.ascii_lowercase, min_size=1, max_size=8),
+                  st.lists(children, max_size=3)).map(lambda t: f"{t[0]}({', '.join(t[1])})"),
+        st.tuples(children, children).map(lambda t: f"{t[0]} => {t[1]}"),
+        st.lists(field, max_size=3).map(lambda xs: "{" + ", ".join(xs) + "} => {parent_tid=[7]}"),
+    )
+
+
+values = st.recursive(scalars, compound, max_leaves=12)
+
+
+@SETTINGS
+@given(st.lists(values, max_size=7))
+def test_split_args_returns_generated_tokens(tokens):
+    assert split_args(", ".join(tokens)) == tokens
+
+
+@SETTINGS
+@given(st.lists(st.binary(max_size=20), max_size=8), styles, st.booleans())
+def test_str_array_roundtrip(items, style, elide):
+    text = "[" + ", ".join([quote_like_strace(b, style) for b in items] + (["..."] if elide else [])) + "]"
+    sa = decode_str_array(text)
+    assert sa.items == tuple(items) and sa.elided == elide and sa.truncated == elide
+
+
+@SETTINGS
+@given(st.integers(0, 2**20), path_bytes, st.booleans(), st.booleans())
+def test_fd_value_roundtrip(fd, path, dev, deleted):
+    tok = fd_deco((fd, path, 5 if dev else 0, deleted))
+    v = fd_value(tok)
+    assert (v.fd, v.path, v.deleted) == (fd, path, deleted)
+    assert v.kind == ("char" if dev else None)
+    assert parse_int(tok) == fd
+
+
+@SETTINGS
+@given(st.integers(-(2**40), 2**40))
+def test_parse_int_forms(v):
+    assert parse_int(str(v)) == v
+    assert parse_int(f"{v} /* comment, with = stuff */") == v
+    if v >= 0:
+        assert parse_int(hex(v)) == v
+        assert parse_int("0" + format(v, "o")) == v
+
+
+@SETTINGS
+@given(st.sets(st.sampled_from(sorted(C.CLONE_FLAGS)), max_size=8), st.integers(0, 64),
+       st.sampled_from(["names", "raw", "verbose"]))
+def test_clone_flags_all_styles(flagset, sig, style):
+    bits = 0
+    for f in flagset:
+        bits |= C.CLONE_FLAGS[f]
+    bits &= 0xFFFFFFFF & ~C.CSIGNAL  # clone(2) (not clone3) flags
+    names = [f for f in sorted(flagset) if C.CLONE_FLAGS[f] & bits]
+    sig_name = C.SIGNAL_NAMES.get(sig)
+    if style == "names":
+        parts = names + ([sig_name] if sig and sig_name else [hex(sig)] if sig else [])
+        text = "|".join(parts) or "0"
+    elif style == "raw":
+        text = hex(bits) + (f"|{sig}" if sig else "") if bits else str(sig)
+    else:
+        text = hex(bits | sig) + " /* " + ("|".join(names) or "0") + " */"
+    ci = clone_info("clone", f"child_stack=NULL, flags={text}, child_tidptr=0x7f", "42")
+    assert ci.flags == bits
+    assert ci.exit_signal == sig
+    assert ci.is_thread == bool(bits & C.CLONE_THREAD)
+    assert ci.vfork == bool(bits & C.CLONE_VFORK)
+    assert ci.clone_parent == bool(bits & C.CLONE_PARENT)
+    assert ci.child == 42
+
+
+@SETTINGS
+@given(st.binary(min_size=1, max_size=40), st.lists(st.binary(max_size=20), max_size=6), styles)
+def test_exec_info_roundtrip(path, argv, style):
+    args = (quote_like_strace(path, style) + ", ["
+            + ", ".join(quote_like_strace(a, style) for a in argv) + "], 0x7ffd0000 /* 4 vars */")
+    ei = exec_info("execve", args, "0")
+    assert ei.path == path and ei.argv == tuple(argv) and ei.env_count == 4 and ei.ok
+
+
+HELPERS = [clone_info, exec_info, setid_info, open_info, write_info, kill_info, ptrace_info, socket_info]
+NAMES = ["clone", "clone3", "fork", "vfork", "execve", "execveat", "setuid", "setresuid32",
+         "setgroups", "getresuid", "getuid", "setfsuid", "open", "openat", "openat2", "creat",
+         "write", "kill", "tgkill", "pidfd_send_signal", "ptrace", "socket", "connect", "bind",
+         "sendto", "accept4"]
+garbage = st.one_of(
+    st.text(max_size=120),
+    st.text(alphabet='"\\<>[]{}()/*=, .~|-0123456789xabcAT_FDCWD', max_size=120),
+    st.lists(values, max_size=6).map(", ".join).flatmap(
+        lambda s: st.integers(0, len(s)).map(lambda k: s[:k])),   # cut at any point
+)
+
+
+@SETTINGS
+@given(garbage, garbage, st.sampled_from(NAMES))
+def test_nothing_raises_on_arbitrary_text(args, ret, name):
+    split_args(args)
+    decode_string(args)
+    parse_int(args)
+    fd_value(args)
+    decode_str_array(args)
+    parse_flags(args, C.CLONE_ARG_TABLE)
+    parse_struct(args)
+    siginfo(args)
+    parse_ret(ret)
+    for h in HELPERS:
+        h(name, args, ret)
