@@ -8,7 +8,8 @@ of one event share ``(time, serial)``.
 Values are decoded the way ``audit_log_untrustedstring`` encoded them: double-quoted text as is,
 unquoted uppercase hex for the string fields that may carry it (comm, exe, key, cwd, name, proctitle,
 EXECVE arguments ...).  A key field holding several keys is hex of the keys joined by ``\\x01``.
-Decoded bytes are turned into ``str`` with ``surrogateescape`` (``.encode(errors="surrogateescape")``
+Never split an audit log with ``str.splitlines()``: it also breaks lines at ``\x1d`` (the ENRICHED
+separator); split at ``"\n"`` only.  Decoded bytes are turned into ``str`` with ``surrogateescape`` (``.encode(errors="surrogateescape")``
 gives the original bytes back).
 """
 from __future__ import annotations

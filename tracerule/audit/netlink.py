@@ -37,9 +37,7 @@ def parse_messages(buf: bytes) -> Iterator[tuple[int, bytes]]:
     while off + _HDR.size <= n:
         length, mtype, _flags, _seq, _pid = _HDR.unpack_from(buf, off)
         if length < _HDR.size:
-            # some kernels send audit records whose nlmsg_len is only the header: take the rest
-            yield mtype, bytes(buf[off + _HDR.size:])
-            return
+            return  # malformed (the unicast socket's payload-only nlmsg_len quirk does not apply to multicast)
         end = min(off + length, n)
         yield mtype, bytes(buf[off + _HDR.size:end])
         off += (length + 3) & ~3
