@@ -13,6 +13,7 @@ from tracerule.strace.values import (
     fd_value, kill_info, open_info, parse_flags, parse_int, parse_int_array, parse_ret,
     parse_struct, pidns_translation, ptrace_info, quote_like_strace, setid_info, siginfo,
     socket_info, split_args, split_changed, strip_comments, to_text, write_info,
+    capset_info, exit_info, namespace_info, personality_info, prctl_info, wait_info,
 )
 
 _LINE_RE = re.compile(
@@ -812,3 +813,91 @@ def test_corpus_split_and_requote():
                         path.name, s)
                     strings += 1
     assert lines > 1000 and strings > 1000
+
+
+# ----------------------------------------------------------------------------------------------
+# prctl / namespaces / capset / wait / personality / exit
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args,ret,option,num,comm,value", [
+    ("PR_SET_NAME, \"worker\\377\"", "0", "PR_SET_NAME", 15, b"worker\xff", None),
+    ("PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0", "0", "PR_SET_NO_NEW_PRIVS", 38, None, 1),
+    ("PR_CAPBSET_READ, 0x29 /* CAP_??? */", "-1 EINVAL (Invalid argument)", "PR_CAPBSET_READ", 23, None, 0x29),
+    ("PR_CAPBSET_DROP, CAP_SETUID", "0", "PR_CAPBSET_DROP", 24, None, 7),
+    ("PR_SET_PDEATHSIG, SIGKILL", "0", "PR_SET_PDEATHSIG", 1, None, 9),
+    ("0x26 /* PR_SET_NO_NEW_PRIVS */, 0x1, 0, 0, 0", "0", "PR_SET_NO_NEW_PRIVS", 38, None, 1),
+    ("38, 1, 0, 0, 0", "0", "PR_SET_NO_NEW_PRIVS", 38, None, 1),
+    ("PR_SET_DUMPABLE, SUID_DUMP_DISABLE", "0", "PR_SET_DUMPABLE", 4, None, None),
+])
+def test_prctl_info(args, ret, option, num, comm, value):
+    pi = prctl_info("prctl", args, ret)
+    assert (pi.option, pi.option_number, pi.comm, pi.value) == (option, num, comm, value)
+
+
+def test_prctl_info_real():
+    pi = prctl_info(*_real("synthetic_strace6_rare_forms.txt", "4003  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0"))
+    assert pi.option == "PR_SET_NO_NEW_PRIVS" and pi.value == 1 and pi.ok
+
+
+@pytest.mark.parametrize("name,args,flags,newpid", [
+    ("unshare", "CLONE_NEWNS|CLONE_NEWPID", C.CLONE_NEWNS | C.CLONE_NEWPID, True),
+    ("unshare", "CLONE_NEWUSER", C.CLONE_NEWUSER, False),
+    ("unshare", "0x20020000 /* CLONE_NEWNS|CLONE_NEWPID */", C.CLONE_NEWNS | C.CLONE_NEWPID, True),
+    ("setns", "3</proc/8188/ns/pid>, CLONE_NEWPID", C.CLONE_NEWPID, True),
+    ("setns", "3<pid:[4026532281]>, 0", 0, False),
+])
+def test_namespace_info(name, args, flags, newpid):
+    ni = namespace_info(name, args, "0")
+    assert (ni.flags, ni.newpid, ni.ok) == (flags, newpid, True)
+    if name == "setns":
+        assert ni.fd.fd == 3
+
+
+def test_capset_info_real():
+    text = (STRACE_DATA / "setuid_chain.txt").read_text()
+    line = next(ln for ln in text.splitlines() if "capset(" in ln)
+    ci = capset_info(*_real("setuid_chain.txt", line))
+    assert ci.pid == 8127 and ci.inheritable == 0 and ci.ok
+    assert ci.effective & (1 << C.CAPABILITIES["CAP_SETUID"]) and ci.effective == ci.permitted
+    # CAP_CHOWN .. CAP_CHECKPOINT_RESTORE, all but CAP_SYS_RESOURCE (absent from that line)
+    assert ci.effective == ((1 << 41) - 1) & ~(1 << C.CAPABILITIES["CAP_SYS_RESOURCE"])
+
+
+@pytest.mark.parametrize("args,ret,pid,exited,code,signal,core", [
+    ("-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 127}], 0, NULL", "10111", 10111, True, 127, None, False),
+    ("-1, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}], 0, NULL", "8058", 8058, False, None,
+     "SIGSEGV", True),
+    ("-1, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGPIPE}], 0, NULL", "2002", 2002, False, None, "SIGPIPE", False),
+    ("-1, 0x7ffe8b9b71bc, WNOHANG, NULL", "-1 ECHILD (No child processes)", None, False, None, None, False),
+    ("-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL", "2 /* 8222 in strace's PID NS */", 8222, True, 0,
+     None, False),
+    ("-1, [{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}], WSTOPPED, NULL", "8173", 8173, False, None, "SIGSTOP",
+     False),
+])
+def test_wait_info(args, ret, pid, exited, code, signal, core):
+    wi = wait_info("wait4", args, ret)
+    assert (wi.pid, wi.exited, wi.code, wi.signal, wi.core) == (pid, exited, code, signal, core)
+
+
+def test_wait_info_waitid():
+    wi = wait_info("waitid", "P_ALL, 0, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=77, si_uid=0, "
+                             "si_status=3, si_utime=0, si_stime=0}, WEXITED, NULL", "0")
+    assert wi.pid == 77 and wi.exited and wi.code == 3
+
+
+@pytest.mark.parametrize("args,persona,linux32,query", [
+    ("PER_LINUX32", 8, True, False),
+    ("PER_LINUX", 0, False, False),
+    ("0xffffffff", 0xFFFFFFFF, False, True),
+    ("PER_LINUX32|ADDR_NO_RANDOMIZE", 0x40008, True, False),
+])
+def test_personality_info(args, persona, linux32, query):
+    pi = personality_info("personality", args, "0 (PER_LINUX)")
+    assert (pi.persona, pi.linux32, pi.query) == (persona, linux32, query)
+
+
+def test_exit_info():
+    assert exit_info("exit_group", "125", "?").status == 125
+    assert exit_info("exit", "0 ", "").status == 0
+    assert exit_info("exit_group", "", "?").status is None
+    assert exit_info("write", "1", "1") is None

@@ -27,7 +27,9 @@ __all__ = [
     "quote_like_strace", "parse_int", "pidns_translation", "fd_value", "decode_str_array",
     "parse_flags", "parse_struct", "parse_int_array", "siginfo", "parse_ret", "clone_info",
     "exec_info", "setid_info", "open_info", "write_info", "kill_info", "ptrace_info",
-    "socket_info", "sockaddr_info", "CREATION_SYSCALLS", "EXEC_SYSCALLS", "SETID_SYSCALLS",
+    "socket_info", "sockaddr_info", "prctl_info", "namespace_info", "capset_info", "wait_info",
+    "personality_info", "exit_info", "PrctlInfo", "NamespaceInfo", "CapsetInfo", "WaitInfo",
+    "PersonalityInfo", "ExitInfo", "CREATION_SYSCALLS", "EXEC_SYSCALLS", "SETID_SYSCALLS",
     "GETID_SYSCALLS", "OPEN_SYSCALLS",
 ]
 
@@ -1480,3 +1482,240 @@ def socket_info(call: Any, args: str | None = None, ret_text: str | None = None)
         okv = ret.value is not None and ret.value >= 0
         return SocketInfo(name, fam, None, None, fv.fd if fv else None, fv, sa, okv, ret.errno)
     return None
+
+
+# --- prctl, namespaces, capabilities, wait, exit, personality ---------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PrctlInfo:
+    """prctl: ``option`` name (``PR_SET_NAME``; the number as text when unknown),
+    ``option_number``, the remaining raw ``args``; ``name`` for PR_SET_NAME (bytes), ``value``
+    for options that take one integer (PR_SET_NO_NEW_PRIVS 1, PR_SET_KEEPCAPS 1,
+    PR_CAPBSET_DROP CAP_SETUID -> 7, PR_SET_PDEATHSIG SIGKILL -> 9...)."""
+
+    name: str
+    option: str | None
+    option_number: int | None
+    args: tuple[str, ...] = ()
+    comm: bytes | None = None
+    value: int | None = None
+    ok: bool = False
+    ret: int | None = None
+    errno: str | None = None
+
+
+def _named_const(tok: str, table: Mapping[str, int], prefix: str) -> tuple[str, int | None]:
+    """A constant printed by name, number, or ``N /* NAME */`` -> (name-or-text, number)."""
+    m = re.search(r"/\*\s*(" + prefix + r"[A-Z0-9_]+)\s*\*/", tok)
+    plain = strip_comments(tok)
+    num = parse_int(plain)
+    if m:
+        return m.group(1), num if num is not None else table.get(m.group(1))
+    if num is not None:
+        for k, v in table.items():
+            if v == num:
+                return k, num
+        return plain, num
+    return plain, table.get(plain)
+
+
+def prctl_info(call: Any, args: str | None = None, ret_text: str | None = None) -> PrctlInfo | None:
+    name, args_t, ret_t = _unpack(call, args, ret_text)
+    if _base_name(name) != "prctl":
+        return None
+    toks = split_args(args_t)
+    opt = num = None
+    if toks:
+        opt, num = _named_const(toks[0], C.PRCTL_OPTIONS, "PR_")
+    comm = None
+    value = None
+    if len(toks) > 1:
+        if opt == "PR_SET_NAME":
+            sv = decode_string(toks[1])
+            comm = sv.data if sv else None
+        elif opt in ("PR_CAPBSET_DROP", "PR_CAPBSET_READ"):
+            value = _named_const(toks[1], C.CAPABILITIES, "CAP_")[1]
+        elif opt == "PR_SET_PDEATHSIG":
+            value = _signal_number(toks[1])
+        else:
+            value = parse_int(toks[1])
+    ret = parse_ret(ret_t)
+    return PrctlInfo(name, opt, num, tuple(toks[1:]), comm, value,
+                     ret.value is not None and ret.value >= 0, ret.value, ret.errno)
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceInfo:
+    """unshare(flags) / setns(fd, nstype): ``flags`` (CLONE_NEW* bits; None when unreadable or a
+    name is unknown), ``flag_names``; setns ``fd`` and its ``-y`` decoration (``/proc/1/ns/pid``
+    or ``pid:[4026531836]``)."""
+
+    name: str
+    flags: int | None
+    flag_names: tuple[str, ...] = ()
+    fd: FdValue | None = None
+    ok: bool = False
+    errno: str | None = None
+
+    @property
+    def newpid(self) -> bool:
+        return "CLONE_NEWPID" in self.flag_names or bool(self.flags and self.flags & C.CLONE_NEWPID)
+
+
+def namespace_info(call: Any, args: str | None = None, ret_text: str | None = None) -> NamespaceInfo | None:
+    """Decode unshare / setns."""
+    name, args_t, ret_t = _unpack(call, args, ret_text)
+    base = _base_name(name)
+    if base not in ("unshare", "setns"):
+        return None
+    toks = split_args(args_t)
+    ftok = toks[0] if base == "unshare" and toks else (toks[1] if len(toks) > 1 else None)
+    flags = parse_flags(ftok, C.CLONE_FLAGS) if ftok is not None else None
+    names: tuple[str, ...] = ()
+    if ftok is not None:
+        names = tuple(p for p in _split_bar(strip_comments(ftok)) if p.startswith("CLONE_"))
+        m = re.search(r"/\*\s*([A-Z_|]+)\s*\*/", ftok)
+        if m:
+            names = tuple(p for p in m.group(1).split("|") if p.startswith("CLONE_"))
+    fd = fd_value(toks[0]) if base == "setns" and toks else None
+    ret = parse_ret(ret_t)
+    return NamespaceInfo(name, flags, names, fd, ret.value == 0, ret.errno)
+
+
+@dataclass(frozen=True, slots=True)
+class CapsetInfo:
+    """capset(hdr, data): target ``pid`` (0 = self), capability masks as ints (None when
+    unreadable or naming an unknown capability)."""
+
+    name: str
+    pid: int | None
+    effective: int | None
+    permitted: int | None
+    inheritable: int | None
+    ok: bool = False
+    errno: str | None = None
+
+
+def capset_info(call: Any, args: str | None = None, ret_text: str | None = None) -> CapsetInfo | None:
+    name, args_t, ret_t = _unpack(call, args, ret_text)
+    if _base_name(name) not in ("capset", "capget"):
+        return None
+    toks = split_args(args_t)
+    hdr = parse_struct(toks[0]) if toks else {}
+    data = parse_struct(toks[1]) if len(toks) > 1 else {}
+    if not data and len(toks) > 1 and toks[1].startswith("[{"):  # 64-bit caps as an array of 2
+        data = parse_struct(toks[1][1:].split("}", 1)[0] + "}")
+
+    def mask(key: str) -> int | None:
+        return parse_flags(data[key], C.CAPABILITIES) if key in data else None
+
+    pid = parse_int(hdr["pid"]) if "pid" in hdr else None
+    ret = parse_ret(ret_t)
+    return CapsetInfo(name, pid, mask("effective"), mask("permitted"), mask("inheritable"),
+                      ret.value == 0, ret.errno)
+
+
+@dataclass(frozen=True, slots=True)
+class WaitInfo:
+    """wait4 / waitpid / waitid: ``pid`` reaped (pidns-translated when printed; None for 0, -1,
+    ``?``), ``pid_ns`` as returned, ``exited``/``code`` (WIFEXITED/WEXITSTATUS), ``signal``
+    (WTERMSIG name), ``core``, ``stopped`` (WSTOPSIG name in ``signal``)."""
+
+    name: str
+    pid: int | None
+    pid_ns: int | None = None
+    exited: bool = False
+    code: int | None = None
+    signal: str | None = None
+    core: bool = False
+    stopped: bool = False
+    status_text: str | None = None
+
+
+_WEXIT_RE = re.compile(r"WEXITSTATUS\(s\) == (\d+)")
+_WSIG_RE = re.compile(r"W(?:TERM|STOP)SIG\(s\) == ([A-Z0-9_]+|\d+)")
+
+
+def wait_info(call: Any, args: str | None = None, ret_text: str | None = None) -> WaitInfo | None:
+    name, args_t, ret_t = _unpack(call, args, ret_text)
+    base = _base_name(name)
+    if base not in ("wait4", "waitpid", "waitid", "wait3"):
+        return None
+    toks = split_args(args_t)
+    ret = parse_ret(ret_t)
+    status = None
+    pid = pid_ns = None
+    if base == "waitid":
+        info = next((t for t in toks if t.startswith("{")), None)
+        si = siginfo(info) if info else None
+        if si is not None and si.pid:
+            pid, pid_ns = si.pid, si.pid_ns
+            code = si.code or ""
+            st = si.status
+            if code == "CLD_EXITED":
+                return WaitInfo(name, pid, pid_ns, True, st if isinstance(st, int) else None,
+                                status_text=info)
+            return WaitInfo(name, pid, pid_ns, False, None, st if isinstance(st, str) else None,
+                            code == "CLD_DUMPED", code in ("CLD_STOPPED", "CLD_TRAPPED"), info)
+        return WaitInfo(name, None, status_text=info)
+    if ret.value is not None and ret.value > 0:
+        pid, pid_ns = ret.pid, ret.value
+    idx = 1 if base in ("wait4", "waitpid") else 0
+    if len(toks) > idx:
+        status = toks[idx]
+    if not status:
+        return WaitInfo(name, pid, pid_ns, status_text=status)
+    m = _WEXIT_RE.search(status)
+    if "WIFEXITED" in status and m:
+        return WaitInfo(name, pid, pid_ns, True, int(m.group(1)), status_text=status)
+    m = _WSIG_RE.search(status)
+    sig = None
+    if m:
+        sig = m.group(1)
+        if sig.isdigit():
+            sig = C.SIGNAL_NAMES.get(int(sig), sig)
+    return WaitInfo(name, pid, pid_ns, False, None, sig, "WCOREDUMP" in status,
+                    "WIFSTOPPED" in status, status)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalityInfo:
+    """personality(persona): ``persona`` int (None for unreadable; 0xffffffff = query),
+    ``linux32``: the PER_LINUX32 domain (uname reports i686; not a syscall-ABI change)."""
+
+    name: str
+    persona: int | None
+    query: bool = False
+    ret: int | None = None
+
+    @property
+    def linux32(self) -> bool:
+        return self.persona is not None and not self.query and (self.persona & 0xFF) == 0x0008
+
+
+def personality_info(call: Any, args: str | None = None, ret_text: str | None = None) -> PersonalityInfo | None:
+    name, args_t, ret_t = _unpack(call, args, ret_text)
+    if _base_name(name) != "personality":
+        return None
+    toks = split_args(args_t)
+    p = parse_flags(toks[0], C.PERSONALITY) if toks else None
+    if p is None and toks:
+        p = parse_int(toks[0])
+    query = p == 0xFFFFFFFF
+    return PersonalityInfo(name, p, query, parse_ret(ret_t).value)
+
+
+@dataclass(frozen=True, slots=True)
+class ExitInfo:
+    """exit / exit_group: the ``status`` argument (None when unreadable)."""
+
+    name: str
+    status: int | None
+
+
+def exit_info(call: Any, args: str | None = None, ret_text: str | None = None) -> ExitInfo | None:
+    name, args_t, _ = _unpack(call, args, ret_text)
+    if _base_name(name) not in ("exit", "exit_group"):
+        return None
+    toks = split_args(args_t)
+    return ExitInfo(name, parse_int(toks[0]) if toks else None)
