@@ -1,0 +1,1 @@
+"""Hypothesis strategies for tracerule's property tests (random process trees rendered as strace output)."""
