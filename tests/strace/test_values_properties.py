@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tracerule.strace import constants as C
 from tracerule.strace.values import (
-    QUOTE_STYLES, StrValue, clone_info, decode_str_array, decode_string, exec_info, fd_value,
+    QUOTE_STYLES, StrValue, capset_info, clone_info, exit_info, namespace_info, personality_info,
+    prctl_info, wait_info, decode_str_array, decode_string, exec_info, fd_value,
     kill_info, open_info, parse_flags, parse_int, parse_ret, parse_struct, ptrace_info,
     quote_like_strace, setid_info, siginfo, socket_info, split_args, write_info,
 )
@@ -168,11 +169,13 @@ def test_exec_info_roundtrip(path, argv, style):
     assert ei.path == path and ei.argv == tuple(argv) and ei.env_count == 4 and ei.ok
 
 
-HELPERS = [clone_info, exec_info, setid_info, open_info, write_info, kill_info, ptrace_info, socket_info]
+HELPERS = [clone_info, exec_info, setid_info, open_info, write_info, kill_info, ptrace_info, socket_info,
+           prctl_info, namespace_info, capset_info, wait_info, personality_info, exit_info]
 NAMES = ["clone", "clone3", "fork", "vfork", "execve", "execveat", "setuid", "setresuid32",
          "setgroups", "getresuid", "getuid", "setfsuid", "open", "openat", "openat2", "creat",
          "write", "kill", "tgkill", "pidfd_send_signal", "ptrace", "socket", "connect", "bind",
-         "sendto", "accept4"]
+         "sendto", "accept4", "prctl", "unshare", "setns", "capset", "wait4", "waitid",
+         "personality", "exit_group"]
 garbage = st.one_of(
     st.text(max_size=120),
     st.text(alphabet='"\\<>[]{}()/*=, .~|-0123456789xabcAT_FDCWD', max_size=120),
