@@ -12,7 +12,9 @@ import sys
 #: modules that register commands on :data:`tracerule.cli.app.app`, in help order
 COMMAND_MODULES = (
     "tracerule.cli.misc_cmd",
+    "tracerule.cli.graph_cmd",
     "tracerule.cli.kernel_cmd",
+    "tracerule.cli.fmt_cmd",
 )
 
 
