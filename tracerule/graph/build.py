@@ -276,6 +276,12 @@ class GraphBuilder:
 
     # ---- events ------------------------------------------------------------------------------
     def feed(self, ev) -> None:
+        if ev.tid == 0 and self.procs and type(ev) is not Personality:
+            # pid 0 is never a traced task: an event of the first task emitted before the reader
+            # learned its pid (no pid column).  It belongs to the first process.
+            from dataclasses import replace
+
+            ev = replace(ev, tid=self.procs[0].pid)
         t = type(ev)
         if t is Syscall:
             self._syscall(ev)
