@@ -151,12 +151,14 @@ class CleanupReport:
 
 # ---------------------------------------------------------------------------------------- helpers
 def _auditctl_path() -> str:
-    path = shutil.which("auditctl")
+    """``$TRACERULE_AUDITCTL``, else ``auditctl`` on PATH, else in /usr/sbin or /sbin."""
+    env = os.environ.get("TRACERULE_AUDITCTL")
+    if env:
+        if os.access(env, os.X_OK):
+            return env
+        raise KernelUnavailable(f"TRACERULE_AUDITCTL={env} is not an executable")
+    path = shutil.which("auditctl") or shutil.which("auditctl", path="/usr/sbin:/sbin")
     if path is None:
-        # root's PATH may lack sbin in odd environments
-        for cand in ("/usr/sbin/auditctl", "/sbin/auditctl"):
-            if os.access(cand, os.X_OK) and os.environ.get("TRACERULE_AUDITCTL_STRICT_PATH") != "1":
-                return cand
         raise KernelUnavailable("auditctl is not installed (Debian/Ubuntu: apt-get install auditd)")
     return path
 
