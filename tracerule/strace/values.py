@@ -41,18 +41,14 @@ _OPEN = {"[": "]", "{": "}", "(": ")"}
 _CLOSE = {"]", "}", ")"}
 
 
+_STR_BODY_RE = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
+_SPECIAL_RE = re.compile(r'["/\[\]{}()<,]')
+
+
 def _skip_string(text: str, i: int, n: int) -> int:
     """``text[i]`` is ``"``: return the index just after the closing quote (or ``n``)."""
-    i += 1
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == '"':
-            return i + 1
-        i += 1
-    return n
+    m = _STR_BODY_RE.match(text, i + 1)
+    return m.end() if m else n
 
 
 def _angle_opens(text: str, i: int, start: int) -> bool:
@@ -112,24 +108,33 @@ def split_args(text: str) -> list[str]:
     i = 0
     start = 0
     depth = 0
-    while i < n:
+    search = _SPECIAL_RE.search
+    while True:
+        m = search(text, i)
+        if m is None:
+            break
+        i = m.start()
         c = text[i]
         if c == '"':
             i = _skip_string(text, i, n)
             continue
-        if c == "/" and text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
+        if c == "/":
+            if text.startswith("/*", i):
+                j = text.find("*/", i + 2)
+                i = n if j < 0 else j + 2
+            else:
+                i += 1
             continue
         if c in _OPEN:
             depth += 1
         elif c in _CLOSE:
             if depth:
                 depth -= 1
-        elif c == "<" and _angle_opens(text, i, start):
-            i = _skip_angle(text, i, n)
-            continue
-        elif c == "," and depth == 0 and i + 1 < n and text[i + 1] == " ":
+        elif c == "<":
+            if _angle_opens(text, i, start):
+                i = _skip_angle(text, i, n)
+                continue
+        elif depth == 0 and i + 1 < n and text[i + 1] == " ":  # ","
             out.append(text[start:i].strip())
             i += 2
             start = i
@@ -141,12 +146,22 @@ def split_args(text: str) -> list[str]:
     return out
 
 
+_FIND_TOP_RES: dict[str, re.Pattern[str]] = {}
+
+
 def _find_top(text: str, needle: str) -> int:
     """Index of the first top-level (outside strings, brackets, comments, decorations) ``needle``."""
+    rx = _FIND_TOP_RES.get(needle)
+    if rx is None:
+        rx = _FIND_TOP_RES[needle] = re.compile(r'["/\[\]{}()<]|' + re.escape(needle))
     n = len(text)
     i = 0
     depth = 0
-    while i < n:
+    while True:
+        m = rx.search(text, i)
+        if m is None:
+            return -1
+        i = m.start()
         c = text[i]
         if c == '"':
             i = _skip_string(text, i, n)
@@ -166,7 +181,6 @@ def _find_top(text: str, needle: str) -> int:
         elif depth == 0 and text.startswith(needle, i):
             return i
         i += 1
-    return -1
 
 
 def split_changed(token: str) -> tuple[str, str | None]:
