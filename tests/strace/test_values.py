@@ -276,6 +276,8 @@ def test_fd_value_not_fd(token):
     ('["\\x70\\x72\\x69\\x6e\\x74\\x66", "\\x63\\x61"...]', (b"printf", b"ca"), True, False, None),
     ('["a", 0x7ffd0000, "b"]', (b"a", b"b"), True, False, None),
     ('["a", "b', (b"a", b"b"), True, True, None),   # cut line
+    ("[...]", (), True, True, None),
+    ('[..., "x"]', (b"x",), True, True, None),
 ])
 def test_decode_str_array(token, items, truncated, elided, count):
     sa = decode_str_array(token)

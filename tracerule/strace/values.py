@@ -23,7 +23,7 @@ from tracerule.strace import constants as C
 __all__ = [
     "StrValue", "StrArray", "FdValue", "SigInfo", "CloneInfo", "ExecInfo", "SetIdInfo",
     "OpenInfo", "WriteInfo", "KillInfo", "PtraceInfo", "SocketInfo", "SockaddrInfo", "RetValue",
-    "split_args", "split_changed", "strip_comments", "decode_string", "to_text",
+    "split_args", "split_changed", "strip_comments", "decode_string", "unescape", "to_text",
     "quote_like_strace", "parse_int", "pidns_translation", "fd_value", "decode_str_array",
     "parse_flags", "parse_struct", "parse_int_array", "siginfo", "parse_ret", "clone_info",
     "exec_info", "setid_info", "open_info", "write_info", "kill_info", "ptrace_info",
