@@ -90,8 +90,8 @@ def _cred_segs(e: Exec, prev: Exec | None, ascii: bool) -> list[Seg]:
     else:
         segs.append((f"uid={_id(uid)}{arrow}euid={_id(euid)}", "bold yellow"))
     if c.setid_exec:
-        tag = "setuid bit" if c.setid_exec == SIDECAR else "setuid exec inferred"
-        segs.append((f"[{tag}: {c.euid.source}]", "yellow"))
+        tag = "setuid bit, sidecar" if c.setid_exec == SIDECAR else "setuid exec, inferred"
+        segs.append((f"[{tag}]", "yellow"))
     gid, egid = c.gid.value, c.egid.value
     if gid is not None or egid is not None:
         if gid == egid:
@@ -143,10 +143,14 @@ def _exec_lines(p: Process, ascii: bool) -> list[list[Seg]]:
     return out
 
 
-def _proc_label(p: Process, ascii: bool) -> list[Seg]:
+def _proc_label(p: Process, ascii: bool, inherited: str = "") -> list[Seg]:
     segs: list[Seg] = [(str(p.pid), "bold"), (" ", "")]
-    prog = p.program
-    segs.append((clean(prog) if prog else "(no exec)", "bold green" if prog else "dim"))
+    progs = [e.program for e in p.ok_execs]
+    if progs:
+        arrow = " => " if ascii else " ⇒ "
+        segs.append((arrow.join(clean(x) for x in progs), "bold green"))
+    else:
+        segs.append(((clean(inherited) + " " if inherited else "") + "(fork, no exec)", "dim"))
     if p.ns_pid is not None and p.ns_pid != p.pid:
         segs.append((f" ns-pid={p.ns_pid}", "dim"))
     if p.via and p.via not in ("clone", "fork", "vfork", "clone3"):
@@ -175,7 +179,7 @@ def tree_lines(g: ProcessGraph, ascii: bool = False) -> list[list[Seg]]:
 
     def walk(p: Process, prefix: str, is_last: bool, top: bool):
         head = "" if top else (last if is_last else tee)
-        lines.append([(prefix + head, "dim")] + _proc_label(p, ascii))
+        lines.append([(prefix + head, "dim")] + _proc_label(p, ascii, _inherited(p)))
         sub_prefix = prefix + ("" if top else (blank if is_last else bar))
         items: list = [("x", e) for e in _exec_lines(p, ascii)] + [("p", c) for c in kids.get(p.id, [])]
         for k, (kind, item) in enumerate(items):
@@ -184,6 +188,16 @@ def tree_lines(g: ProcessGraph, ascii: bool = False) -> list[list[Seg]]:
                 lines.append([(sub_prefix + (last if il else tee), "dim")] + item)
             else:
                 walk(item, sub_prefix, il, False)
+
+    def _inherited(p: Process) -> str:
+        cur = p
+        seen = 0
+        while cur is not None and seen < 10000:
+            if cur.program:
+                return cur.program
+            cur = g.get(cur.creator_id) if cur.creator_id else None
+            seen += 1
+        return ""
 
     roots = kids.get(None, [])
     for r in roots:
@@ -223,8 +237,11 @@ def render_json(g: ProcessGraph, indent: int | None = 1) -> str:
 
 
 def _dot_str(s: str) -> str:
-    s = clean(s).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{s}"'
+    """A DOT double-quoted string; lines of ``s`` are joined with DOT's own ``\\n``."""
+    # callers clean() trace strings first; anything still unprintable is replaced, not escaped twice
+    parts = ["".join(c if c.isprintable() else "?" for c in x).replace("\\", "\\\\").replace('"', '\\"')
+             for x in s.split("\n")]
+    return '"' + "\\n".join(parts) + '"'
 
 
 def _node_summary(p: Process) -> dict:
@@ -249,7 +266,7 @@ def render_dot(g: ProcessGraph) -> str:
     out = ["digraph processes {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
     for p in g.processes:
         s = _node_summary(p)
-        label = f"{p.pid} {s['program'] or '(no exec)'}"
+        label = f"{p.pid} {clean(s['program']) or '(no exec)'}"
         if s["uid"] is not None or s["euid"] is not None:
             label += f"\nuid={_id(s['uid'])} euid={_id(s['euid'])}"
         if s["auid"] is not None:
