@@ -50,6 +50,10 @@ def _value_text(f: Field, *, source: bool = False) -> str:
     n, v = f.name, f.value
     if isinstance(v, str):
         return v
+    if source and n == "filetype":
+        for name, val in F.FTYPES.items():
+            if val == v:
+                return name
     if n == "arch":
         return "b64" if v & F.ARCH_64BIT else "b32"
     if n in F.ARG_FIELDS:
@@ -80,6 +84,9 @@ def _field_text(t, *, version: str, keep_meaning: bool, source: bool = False) ->
     op = t.op
     if t.name == "exe" and version.startswith(("3.", "4.0.0", "4.0.1")) and not keep_meaning:
         op = "="
+    # a line that keeps the meaning must also load: filetype by name (auditctl reads no numbers)
+    if keep_meaning and t.name == "filetype":
+        return f"-F {t.name}{op}{_value_text(t, source=True)}"
     return f"-F {t.name}{op}{_value_text(t, source=source)}"
 
 
@@ -159,6 +166,9 @@ def lossy_notes(item: Item, *, version: str = DEFAULT_VERSION, host: str | None 
     if version.startswith(("3.", "4.0.0", "4.0.1")) and any(
             isinstance(t, Field) and t.name == "exe" and t.op == "!=" for t in r.fields):
         notes.append(f"auditctl {version} -l prints exe!= as exe= (the negation is lost)")
+    if any(isinstance(t, Field) and t.name == "filetype" for t in r.fields):
+        notes.append("auditctl -l prints filetype as a number, which auditctl cannot read back "
+                     "(this line gives the name)")
     for t in r.arch_fields:
         m = F.machine_of_elf(int(t.value))
         if m is not None and m not in (host, F._COMPAT.get(host)):
