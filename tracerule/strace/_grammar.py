@@ -1,0 +1,151 @@
+"""Private: the regular expressions and small value parsers of the strace line grammar.
+
+See ``shared/docs/strace-format.md``.  A line is ``[PIDCOL] [ABS_TS] [REL_TS] [SCNO] [IP] BODY``;
+every leader field is optional.  Lines are ``str`` decoded with utf-8 + surrogateescape, so
+``line.encode("utf-8", "surrogateescape")`` gives back the exact bytes.
+"""
+from __future__ import annotations
+
+import re
+
+# --------------------------------------------------------------------------- the leader (full)
+# pid column: "%-5u " (any width; never split on two spaces), "%u<comm> " (-Y), "[pid %5u] ",
+# "[pid %5u<comm>] ".  A pid has at most 7 digits (pid_max 2^22): a longer leading number is a
+# timestamp (--absolute-timestamps=format:unix,precision:s prints a bare 10-digit integer).
+LEADER = re.compile(
+    r"(?:(?P<pid>\d{1,7})(?:<(?P<comm>[^>]*)>\ |\ +)"
+    r"|\[pid\ +(?P<spid>\d{1,7})(?:<(?P<scomm>[^>]*)>)?\]\ +)?"
+    r"(?:(?P<ts>\d\d:\d\d:\d\d(?:\.\d+)?|\d{9,}(?:\.\d+)?)\ +)?"
+    r"(?:\(\+\ *(?P<rel>\d+\.\d+)\)\ +|\ *(?P<rrel>\d+\.\d+)\ +)?"
+    r"(?:\[(?![0-9a-f]{8}\]|[0-9a-f]{16}\])\ *(?P<scno>\d+)\]\ +)?"
+    r"(?:\[(?P<ip>[0-9a-f]{8}|[0-9a-f]{16}|\?{8}|\?{16})\]\ +)?"
+)
+
+# --------------------------------------------------------------------------- bodies
+# RET after "= ": value, optional -y/-yy/-Y decoration (nested <...> possible), then tail tokens
+# (errno name, "(strerror)" / aux groups, "<unavailable>", "/* N in strace's PID NS */"), then -T.
+_RET = (
+    r"(?P<ret>\?|-?\d+|0x[0-9a-fA-F]+)"
+    r"(?P<deco><(?:[^<>]|<(?:[^<>]|<[^<>]*>)*>)*>)?"
+    r"(?P<tail>(?:\ (?:E[A-Z0-9_]+|\((?:[^()]|\([^()]*\))*\)|<unavailable>|/\*(?:[^*]|\*(?!/))*\*/))*)"
+    r"(?:\ <(?P<dur>\d+(?:\.\d+)?)>)?$"
+)
+# NAME(ARGS) = RET: greedy ARGS, so the LAST ") +=" whose remainder parses as RET wins.
+SYSCALL = re.compile(r"(?P<name>[A-Za-z0-9_?#:]+)\((?P<args>.*)\)\ +=\ " + _RET, re.S)
+# the rest of an orphan resumed line: ARGS) = RET
+ORPHAN_REST = re.compile(r"(?P<args>.*)\)\ +=\ " + _RET, re.S)
+NAME_OPEN = re.compile(r"(?P<name>[A-Za-z0-9_?#:]+)\(")
+# entry suffixes: " <unfinished ...>" (optionally "#123"), " <detached ...>", " <pid changed to N ...>",
+# and strace 4.5's " <unfinished ... exit status N>"
+ENTRY_END = re.compile(
+    r" ?<(?:unfinished(?: ?#\d+)? \.\.\.(?: exit status (?P<status>-?\d+))?"
+    r"|(?P<detached>detached) \.\.\.|pid changed to (?P<newpid>\d+) \.\.\.)>$"
+)
+RESUMED = re.compile(r"<\.\.\. (?P<name>[A-Za-z0-9_?#:]+) resumed(?: ?#\d+)?>(?P<rest>.*)$", re.S)
+UNFINISHED_MARK = " <unfinished ...>"
+SIGNAL = re.compile(r"--- (?:stopped by (?P<stop>\S+)|(?P<sig>SIG[A-Z0-9_+-]*|\S+)(?: (?P<info>.*?))?) ---$")
+EXIT = re.compile(
+    r"\+\+\+ (?:exited with (?P<code>-?\d+)|killed by (?P<sig>\S+)(?P<core> \(core dumped\))?"
+    r"|superseded by execve in pid (?P<by>\d+)) \+\+\+$"
+)
+PERSONALITY = re.compile(r"\[ Process PID=(?P<pid>\d+) runs in (?P<mode>32 bit|64 bit|x32) mode\. \]$")
+# diagnostics: "strace: Process N attached", before 4.11 without "strace: ", "- interrupt to quit" (-p)
+DIAG_PROCESS = re.compile(
+    r"(?P<head>.*?)(?:strace: )?Process (?P<pid>\d+) (?P<what>attached|detached)(?: - interrupt to quit)?$",
+    re.S,
+)
+STACK_PREFIX = " > "
+ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
+
+_ERRNO = re.compile(r" (?:(E[A-Z0-9_]+)|\(errno (\d+)\))")
+
+
+def parse_ret(ret: str) -> int | None:
+    """``?`` -> None; ``0x..`` hex; a leading ``0`` octal (``022``); else decimal."""
+    if ret == "?":
+        return None
+    if ret.startswith("0x") or ret.startswith("0X"):
+        return int(ret, 16)
+    if len(ret) > 1 and ret[0] == "0":
+        try:
+            return int(ret, 8)
+        except ValueError:
+            return int(ret, 10)
+    return int(ret)
+
+
+def errno_of(value: int | None, tail: str) -> str | None:
+    """The errno name after a negative or ``?`` return (``ENOENT``, ``ERESTARTSYS``, ``"531"``)."""
+    if not tail or (value is not None and value >= 0):
+        return None
+    m = _ERRNO.match(tail)
+    if m is None:
+        return None
+    return m.group(1) or m.group(2)
+
+
+def parse_clock(ts: str) -> tuple[float, bool]:
+    """A leader timestamp -> (seconds, is_wall_clock).  Wall clock (-t/-tt) is seconds since midnight."""
+    if ":" in ts:
+        h, m, s = ts.split(":", 2)
+        return int(h) * 3600 + int(m) * 60 + float(s), True
+    return float(ts), False
+
+
+def ts_form(ts: str) -> str:
+    """The short form name of a timestamp: t, tt, ttt, ns, ts-ms, ts-s."""
+    if ":" in ts:
+        if "." not in ts:
+            return "t"
+        frac = len(ts) - ts.index(".") - 1
+        return "tt" if frac == 6 else ("ns" if frac == 9 else "ts-ms")
+    if "." not in ts:
+        return "ts-s"
+    frac = len(ts) - ts.index(".") - 1
+    return "ttt" if frac == 6 else ("ns" if frac == 9 else "ts-ms")
+
+
+# --------------------------------------------------------------------------- sniffing
+_BODY_START = re.compile(
+    r"(?:[A-Za-z0-9_?#:]+\(|<\.\.\. [A-Za-z0-9_?#:]+ resumed|\+\+\+ |--- |\[ Process PID=|strace: "
+    r"|Process \d+ (?:at|de)tached| > )"
+)
+
+
+def looks_like_strace(line: str) -> bool:
+    """Whether one line reads as strace output (a stateless check, for the not-strace test)."""
+    if line.startswith(" > ") or line.startswith("strace: "):
+        return True
+    m = LEADER.match(line)
+    body = line[m.end():]
+    if not _BODY_START.match(body):
+        return False
+    if body[:1].isalpha() or body[:1] in "_?":
+        if ENTRY_END.search(body):
+            return True
+        return SYSCALL.match(body) is not None
+    return True
+
+
+# --------------------------------------------------------------------------- fast path (bytes)
+def name_trie(names) -> bytes:
+    """A regex alternation of byte names as a trie (Python's re does not build one itself)."""
+    words = sorted({n if isinstance(n, bytes) else n.encode() for n in names})
+    return _trie(words)
+
+
+def _trie(words: list[bytes]) -> bytes:
+    groups: dict[bytes, list[bytes]] = {}
+    optional = False
+    for w in words:
+        if not w:
+            optional = True
+            continue
+        groups.setdefault(w[:1], []).append(w[1:])
+    if not groups:
+        return b""
+    parts = [re.escape(k) + _trie(v) for k, v in sorted(groups.items())]
+    body = parts[0] if len(parts) == 1 and not optional else b"(?:" + b"|".join(parts) + b")"
+    if optional:
+        body += b"?"
+    return body
