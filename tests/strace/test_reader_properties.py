@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.conftest import STRACE_DATA
 from tests.strategies.strace_render import FORMS, GARBAGE, Sim, garbage_lines, quote, render, scenarios
 
 reader_mod = pytest.importorskip("tracerule.strace.reader", reason="the reader has not landed yet")
+from tracerule.errors import InputError  # noqa: E402
 from tracerule.strace import events as E  # noqa: E402
 
 TraceReader = reader_mod.TraceReader
@@ -120,15 +122,29 @@ def source_for(d: Path, form: str, files: dict[str, bytes]) -> str:
     return str(d / "trace")
 
 
+def stderr_root_unknown(sim, form, text: str, exp: list) -> list:
+    """In a stderr capture the first task's pid shows only in a ``[pid N]`` line or a getpid-like
+    return; when the trace never tells it, the reader reports tid 0 (and a ``root-pid-unknown`` note)."""
+    if FORMS[form].pidcol != "stderr":
+        return exp
+    root = sim.procs[0].pid
+    if re.search(rf"\[pid +{root}\]", text):
+        return exp
+    if any(e.kind == "syscall" and e.tid == root and e.data[0] in ("getpid", "gettid", "set_tid_address")
+           for e in exp):
+        return exp
+    return [e._replace(tid=0) if e.tid == root else e for e in exp]
+
+
 # ------------------------------------------------------------------------------------------------
 # 1. rendered process trees read back to the same events, in every form
 
 LINEAR_FORMS = [f for f in FORMS if FORMS[f].pidcol != "ff"]
 
 
-def _check_form(sc, form: str, *, lines: bool = True) -> None:
+def _check_form(sc, form: str, *, lines: bool = True, multi_glue: bool = False) -> None:
     sim = sc.sim()
-    files, exp = render(sim, form)
+    files, exp = render(sim, form, multi_glue=multi_glue)
     with tempfile.TemporaryDirectory() as td:
         d = Path(td)
         write_files(d, files)
@@ -137,6 +153,7 @@ def _check_form(sc, form: str, *, lines: bool = True) -> None:
         assert report.bad_lines == 0, f"bad lines in a rendered trace: {[str(b) for b in report.bad]}\n{text[:3000]}"
         ff = FORMS[form].pidcol == "ff"
         got = [project(e, lines=lines, file=ff) for e in evs]
+        exp = stderr_root_unknown(sim, form, text, exp)
         want = [project_exp(e, lines=lines, file=ff) for e in exp]
         assert_same(got, want, text)
         return evs, exp
@@ -156,12 +173,31 @@ def test_ff_set_reads_back_in_time_order(sc):
     _check_form(sc, "ff_tt")
 
 
-@settings(max_examples=40, **SETTINGS)
-@given(sc=scenarios(reuse=False, thread_exec=True))
-def test_ff_thread_exec_per_tid(sc):
+def sim_with_thread_exec(seed: int, **kw) -> Sim:
+    """The first simulation from ``seed`` on that has an exec from a non-leader thread."""
+    for k in range(2000):
+        sim = Sim(seed + k, steps=100, max_procs=3, max_threads=2, thread_exec=True, **kw)
+        if any(a.kind == "superseded" for a in sim.actions):
+            return sim
+    raise AssertionError("the generator no longer makes thread execs")
+
+
+@pytest.mark.parametrize("form", ["f_o", "stderr", "Y", "tt_T_yy"])
+@settings(max_examples=25, **SETTINGS)
+@given(seed=st.integers(0, 2**31))
+def test_thread_exec_reads_back(form, seed):
+    """An exec from a non-leader thread: ``+++ superseded by execve in pid T +++`` and the
+    execve resumed under the leader's pid (always present, not left to chance)."""
+    sim = sim_with_thread_exec(seed)
+    sc = type("S", (), {"sim": lambda self: sim})()
+    _check_form(sc, form)
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(seed=st.integers(0, 2**31))
+def test_ff_thread_exec_per_tid(seed):
     """-ff with an exec from a non-leader thread (<pid changed to N ...> / superseded): per-file order."""
-    sim = sc.sim(reuse=False)
-    assume(any(a.kind == "superseded" for a in sim.actions))
+    sim = sim_with_thread_exec(seed, reuse=False)
     files, exp = render(sim, "ff_tt")
     with tempfile.TemporaryDirectory() as td:
         d = Path(td)
@@ -276,6 +312,14 @@ def test_names_filter_on_graph_names_corpus():
 CORPUS = sorted(p for p in STRACE_DATA.glob("*.txt"))
 
 
+def _root_as_zero(t: tuple, full: list, got: list) -> tuple:
+    """Without a pid column (no -f, stderr capture) the first task's pid may only be told after
+    the cut: the cut reading then says tid 0 for it (with a root-pid-unknown note)."""
+    if full and got and t[2] == full[0].tid and got[0].tid == 0:
+        return t[:2] + (0,) + t[3:]
+    return t
+
+
 def _line_index(data: bytes, pos: int) -> int:
     """1-based number of the line that contains byte ``pos`` (the first line cut off)."""
     return data.count(b"\n", 0, pos) + 1
@@ -289,11 +333,16 @@ def test_corpus_cut_at_any_byte(which, frac):
     with tempfile.TemporaryDirectory() as td:
         p = Path(td) / which.name
         p.write_bytes(data[:cut])
-        got, report = read_all(p)                 # must not raise
+        try:
+            got, report = read_all(p)             # must not raise ...
+        except InputError:
+            # ... except the one clear refusal for a file without a single whole line
+            assert b"\n" not in data[:cut]
+            return
         full, _ = read_all(which)
     first_cut = _line_index(data, cut)            # lines before it are whole in the cut file
     keep = lambda e: e.line < first_cut and getattr(e, "state", E.COMPLETE) != E.UNFINISHED  # noqa: E731
-    want = [project(e) for e in full if e.line < first_cut]
+    want = [_root_as_zero(project(e), full, got) for e in full if e.line < first_cut]
     have = [project(e) for e in got if keep(e)]
     # a syscall split across the cut is UNFINISHED in the cut file, not a complete event: drop
     # those from the full reading too (their exit line is at or after the cut)
@@ -312,9 +361,13 @@ def test_corpus_cut_at_every_line_end_quick(path):
         for end in ends:
             for cut in (end, max(0, end - 7)):
                 p.write_bytes(data[:cut])
-                got, _ = read_all(p)
+                try:
+                    got, _ = read_all(p)
+                except InputError:
+                    assert b"\n" not in data[:cut], cut
+                    continue
                 first_cut = _line_index(data, cut)
-                want = [project(e) for e in full if e.line < first_cut]
+                want = [_root_as_zero(project(e), full, got) for e in full if e.line < first_cut]
                 have = [project(e) for e in got
                         if e.line < first_cut and getattr(e, "state", E.COMPLETE) != E.UNFINISHED]
                 assert_same(have, want)
@@ -441,3 +494,17 @@ def test_generator_covers_the_forms_it_claims():
                  "flags=CLONE_PARENT|SIGCHLD", "flags=0x3d0f00", "setresuid", "f_o:unfinished",
                  "stderr:unfinished", "glued", "glued-unfinished", "futex"):
         assert want in seen, want
+
+
+@pytest.mark.parametrize("form", ["stderr", "stderr_tt_T_yy"])
+@settings(max_examples=40, **SETTINGS)
+@given(sc=scenarios())
+def test_stderr_two_attach_messages_inside_one_line(form, sc):
+    """strace can print a second ``strace: Process N attached`` while a line is already broken by a
+    first one (a child attached late, while another task's clone line is open)::
+
+        [pid   306] clone(child_stack=NULL, flags=...|SIGCHLDstrace: Process 310 attached
+        strace: Process 309 attached
+        , child_tidptr=0x7f...) = 310
+    """
+    _check_form(sc, form, multi_glue=True)
