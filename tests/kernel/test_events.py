@@ -86,8 +86,7 @@ def _roundtrip(k: KernelAudit, probe: Path) -> None:
 
 @pytest.mark.kernel
 def test_roundtrip_from_netlink(probe):
-    if auditd_pids():
-        pytest.skip("an auditd runs: the netlink test runs where none does")
+    # the multicast group works whether or not an auditd is connected
     with KernelAudit.session(source="netlink") as k:
         assert k.source == "netlink"
         _roundtrip(k, probe)

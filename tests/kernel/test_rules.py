@@ -175,3 +175,27 @@ def test_exception_in_session_cleans_up():
             raise RuntimeError("inside")
     assert not [ln for ln in listed_lines() if f"trr{k.run_id}-" in ln]
     assert not k._journal.path.exists()
+
+
+@pytest.mark.kernel
+def test_tempdir_deletes_its_watches_before_the_directory():
+    with KernelAudit.session() as k:
+        keep = k.add_rule(["-a", "always,exit", "-F", "arch=b64", "-S", "getpid", "-k", k.new_key()])
+        with k.tempdir() as d:
+            (d / "f").write_text("x")
+            k.add_rule(["-w", str(d / "f"), "-p", "w", "-k", k.new_key("w")])
+            k.add_rule(["-w", str(d), "-p", "wa", "-k", k.new_key("dir")])
+            k.add_rule(["-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"exe={d}/f",
+                        "-k", k.new_key("exe")])
+            assert len(k.listed()) == 4
+        assert not d.exists()
+        assert k.listed() == [keep.listed]
+        assert k.rules == (keep,)
+
+
+@pytest.mark.kernel
+def test_warning_of_a_loaded_rule_is_kept():
+    with KernelAudit.session() as k:
+        r = k.add_rule(["-a", "always,exit", "-S", "getpid", "-k", k.new_key("noarch")])
+        assert "arch" in r.warning.lower()
+        assert r.listed.startswith("-a always,exit -S getpid")

@@ -126,6 +126,7 @@ class LoadedRule:
     keys: tuple[str, ...]
     index: int
     listed: str = ""
+    warning: str = ""      #: what auditctl printed on stderr although it loaded the rule
 
     @property
     def is_watch(self) -> bool:
@@ -405,6 +406,26 @@ def validate_rule_argv(argv: Sequence[str], run_keys: Iterable[str] | None = Non
     return tuple(keys)
 
 
+def rule_paths(argv: Sequence[str]) -> list[str]:
+    """The paths a rule hangs on the file system: ``-w PATH``, ``-F path=``, ``-F dir=``, ``-F exe=``."""
+    out = []
+    for opt, val in zip(argv[0::2], argv[1::2]):
+        if opt == "-w":
+            out.append(val)
+        elif opt == "-F":
+            m = re.match(r"^(path|dir|exe)(?:!=|=)(.*)$", val)
+            if m:
+                out.append(m.group(2))
+    return out
+
+
+def _inside(path: str, d: Path) -> bool:
+    try:
+        return os.path.commonpath([os.path.abspath(path), str(d)]) == str(d)
+    except ValueError:
+        return False
+
+
 def _delete_forms(argv: Sequence[str], listed: str) -> list[list[str]]:
     """auditctl argument lists that delete the rule loaded by ``argv`` (tried in order)."""
     argv = list(argv)
@@ -643,6 +664,9 @@ class KernelAudit:
         self._dir = directory or state_dir()
         self._lock = KernelLock(self._dir)
         self._lock_timeout = lock_timeout
+        if not what:
+            import sys
+            what = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:200]
         self._what = what
         self._source_pref = source
         self.run_id = secrets.token_hex(5)
@@ -717,6 +741,14 @@ class KernelAudit:
                 rep = clean_journal(self._journal.path, force=True)
                 problems += list(rep.problems)
                 self.last_cleanup = rep
+                vanished = [g for g in rep.already_gone
+                            if g.startswith("-w ") or re.search(r"-F (path|dir|exe)=", g)]
+                if vanished:
+                    import sys
+                    print("tracerule: warning: the kernel had already removed "
+                          f"{len(vanished)} watch/exe rule(s) of this run (their directory was deleted "
+                          "before the rule): on this kernel that leaks audit_n_rules until reboot; delete "
+                          "watches before their directories (KernelAudit.tempdir() does)", file=sys.stderr)
         finally:
             self._restore_signal_handlers()
             self._lock.release()
@@ -845,9 +877,29 @@ class KernelAudit:
         entry["state"] = "loaded"
         self._journal.write()
         self._rule_index += 1
-        rule = LoadedRule(argv, keys, self._rule_index, listed)
+        warning = _msg(res) if res.returncode == 0 and (res.stderr or "").strip() else ""
+        rule = LoadedRule(argv, keys, self._rule_index, listed, warning)
         self._rules.append(rule)
         return rule
+
+    @contextlib.contextmanager
+    def tempdir(self, prefix: str = "tracerule-") -> Iterator[Path]:
+        """A temporary directory (mode 0755, under /tmp) for files a rule watches or names with exe=.
+
+        On exit this run's rules that name a path inside it are deleted *before* the directory is
+        removed: when the kernel auto-removes a watch because its directory vanished, it leaks
+        ``audit_n_rules`` (every syscall on the host then pays for audit until reboot)."""
+        d = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+        d.chmod(0o755)
+        try:
+            yield d
+        finally:
+            if self._open:
+                for rule in reversed(self._rules):
+                    if any(_inside(p, d) for p in rule_paths(rule.argv)):
+                        with contextlib.suppress(RuleRefused):
+                            self.delete_rule(rule)
+            shutil.rmtree(d, ignore_errors=True)
 
     def add_rules(self, rules: Iterable[Sequence[str]], **kw) -> list[LoadedRule]:
         return [self.add_rule(r, **kw) for r in rules]
