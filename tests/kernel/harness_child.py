@@ -19,7 +19,7 @@ def main() -> int:
     mode, tmp = sys.argv[1], sys.argv[2]
     secs = float(sys.argv[3]) if len(sys.argv) > 3 else 60.0
     try:
-        with KernelAudit.session(lock_timeout=120) as k:
+        with KernelAudit.session(lock_timeout=300) as k:
             if mode == "hold":
                 k.add_rule(["-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-k", k.new_key("a")])
                 k.add_rule(["-w", os.path.join(tmp, "watched"), "-p", "wa", "-k", k.new_key("w")])

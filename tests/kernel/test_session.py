@@ -85,6 +85,9 @@ def test_signal_mid_run_cleans_up(tmp_path, run_ids, sig):
     assert len(_mine(run_id)) == 3
     assert read_status()["backlog_limit"] == 333
     proc.send_signal(sig)
+    time.sleep(0.03)
+    if proc.poll() is None:
+        proc.send_signal(sig)   # a second signal lands in the cleanup, which must not be cut short
     out, err = proc.communicate(timeout=60)
     assert f"interrupted {int(sig)}" in out, err
     assert proc.returncode == 128 + int(sig)
@@ -116,8 +119,8 @@ def test_sigkill_mid_run_is_cleaned_later(tmp_path, run_ids, how):
             # this session's own saved settings are the restored ones
             assert k.saved == before
     else:
-        res = subprocess.run([PY, "-m", "tracerule", "kernel", "cleanup", "--json"], capture_output=True,
-                             text=True, timeout=60)
+        res = subprocess.run([PY, "-m", "tracerule", "kernel", "cleanup", "--json", "--wait", "300"],
+                             capture_output=True, text=True, timeout=400)
         assert res.returncode == 0, res.stderr
         rep = json.loads(res.stdout)
         assert rep["schema_version"] == 1
@@ -258,3 +261,25 @@ def test_watch_on_path_that_became_a_directory_is_still_deleted(tmp_path):
         k.delete_rule(r)
         assert k.listed() == []
         target.rmdir()
+
+
+@pytest.mark.kernel
+def test_cleanup_orphans_only_on_request():
+    import secrets
+
+    run_id = secrets.token_hex(5)
+    key = f"trr{run_id}-0001-orphan"      # a tracerule run key with no journal (e.g. /run was wiped)
+    argv = ["-a", "always,exit", "-F", "arch=b64", "-S", "getpid", "-F", f"key={key}"]
+    subprocess.run(["auditctl", *argv], check=True, capture_output=True)
+    try:
+        res = subprocess.run([PY, "-m", "tracerule", "kernel", "cleanup", "--json", "--wait", "300"],
+                             capture_output=True, text=True, timeout=400)
+        assert res.returncode == 0, res.stderr
+        assert any(key in ln for ln in json.loads(res.stdout)["remaining_orphans"])
+        assert len(_mine(run_id)) == 1
+        res = subprocess.run([PY, "-m", "tracerule", "kernel", "cleanup", "--orphans", "--wait", "300"],
+                             capture_output=True, text=True, timeout=400)
+        assert res.returncode == 0, res.stderr
+        assert "orphan deleted" in res.stdout and _mine(run_id) == []
+    finally:
+        subprocess.run(["auditctl", "-d", *argv[1:]], capture_output=True)

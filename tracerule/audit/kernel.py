@@ -681,6 +681,7 @@ class KernelAudit:
         self.source = "none"
         self._old_handlers: dict[int, object] = {}
         self._cleaning = False
+        self._signalled = False
         self._deferred_signal: int | None = None
         self._open = False
         self._rule_index = 0
@@ -770,9 +771,12 @@ class KernelAudit:
             return  # the journal still covers us; handlers can only be set from the main thread
 
         def handler(signum, frame):
-            if self._cleaning:
+            # raise once; a second signal (while the first unwinds or cleanup runs) must not cut the
+            # cleanup short
+            if self._cleaning or self._signalled:
                 self._deferred_signal = signum
                 return
+            self._signalled = True
             if signum == signal.SIGINT:
                 raise KeyboardInterrupt
             raise SessionInterrupted(signum)
