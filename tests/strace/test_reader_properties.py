@@ -21,7 +21,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import STRACE_DATA
-from tests.strategies.strace_render import FORMS, GARBAGE, Sim, garbage_lines, quote, render, scenarios
+from tests.strategies.strace_render import (
+    FORMS, GARBAGE, Sim, garbage_lines, quote, render, scenarios, sim_with_thread_exec,
+)
 
 reader_mod = pytest.importorskip("tracerule.strace.reader", reason="the reader has not landed yet")
 from tracerule.errors import InputError  # noqa: E402
@@ -171,15 +173,6 @@ def test_rendered_trees_read_back(form, sc):
 def test_ff_set_reads_back_in_time_order(sc):
     """-ff -tt (one file per tid, PREFIX.<tid>): merged by timestamp into the global order."""
     _check_form(sc, "ff_tt")
-
-
-def sim_with_thread_exec(seed: int, **kw) -> Sim:
-    """The first simulation from ``seed`` on that has an exec from a non-leader thread."""
-    for k in range(2000):
-        sim = Sim(seed + k, steps=100, max_procs=3, max_threads=2, thread_exec=True, **kw)
-        if any(a.kind == "superseded" for a in sim.actions):
-            return sim
-    raise AssertionError("the generator no longer makes thread execs")
 
 
 @pytest.mark.parametrize("form", ["f_o", "stderr", "Y", "tt_T_yy"])

@@ -557,7 +557,9 @@ class Sim:
             if r < 0.25:
                 self.enter(task, self.filler(task))
             elif r < 0.45:
-                self.enter(task, self.exec_call(task, False))
+                call = self.exec_call(task, False)
+                self.enter(task, call)
+                self.note_exec(task, call)
             elif r < 0.9:
                 call = self.exec_call(task, True)
                 self.enter(task, call)
@@ -1047,6 +1049,15 @@ def scenarios(*, max_steps: int = 120, reuse: bool | None = None, thread_exec: b
         reuse=st.booleans() if reuse is None else st.just(reuse),
         thread_exec=st.booleans() if thread_exec is None else st.just(thread_exec),
     )
+
+
+def sim_with_thread_exec(seed: int, **kw) -> Sim:
+    """The first simulation from ``seed`` on that has an exec from a non-leader thread."""
+    for k in range(2000):
+        sim = Sim(seed + k, steps=100, max_procs=3, max_threads=2, thread_exec=True, **kw)
+        if any(a.kind == "superseded" for a in sim.actions):
+            return sim
+    raise AssertionError("the generator no longer makes thread execs")
 
 
 #: garbage lines for insertion tests: none of them is strace output
