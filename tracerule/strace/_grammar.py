@@ -26,14 +26,64 @@ LEADER = re.compile(
 # (errno name, "(strerror)" / aux groups, "<unavailable>", "/* N in strace's PID NS */"), then -T.
 _RET = (
     r"(?P<ret>\?|-?\d+|0x[0-9a-fA-F]+)"
-    r"(?P<deco><(?:[^<>]|<(?:[^<>]|<[^<>]*>)*>)*>)?"
-    r"(?P<tail>(?:\ (?:E[A-Z0-9_]+|\((?:[^()]|\([^()]*\))*\)|<unavailable>|/\*(?:[^*]|\*(?!/))*\*/))*)"
+    r"(?P<deco><[^<>]*(?:<[^<>]*(?:<[^<>]*>[^<>]*)*>[^<>]*)*>)?"
+    r"(?P<tail>(?:\ (?:E[A-Z0-9_]+|\([^()]*(?:\([^()]*\)[^()]*)*\)|<unavailable>"
+    r"|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/))*)"
     r"(?:\ <(?P<dur>\d+(?:\.\d+)?)>)?$"
 )
 # NAME(ARGS) = RET: greedy ARGS, so the LAST ") +=" whose remainder parses as RET wins.
 SYSCALL = re.compile(r"(?P<name>[A-Za-z0-9_?#:]+)\((?P<args>.*)\)\ +=\ " + _RET, re.S)
 # the rest of an orphan resumed line: ARGS) = RET
 ORPHAN_REST = re.compile(r"(?P<args>.*)\)\ +=\ " + _RET, re.S)
+RET_AT = re.compile(_RET, re.S)
+
+
+class Split:
+    """A syscall body split into name, args and return parts (the fields of a SYSCALL match)."""
+
+    __slots__ = ("name", "args", "ret", "deco", "tail", "dur", "ret_start", "tail_end")
+
+    def __init__(self, name, args, m):
+        self.name = name
+        self.args = args
+        self.ret, self.deco, self.tail, self.dur = m.group("ret", "deco", "tail", "dur")
+        self.ret_start = m.start("ret")
+        self.tail_end = m.end("tail")
+
+
+_NAME_OK = re.compile(r"[A-Za-z0-9_?#:]+")
+
+
+def split_syscall(body: str, named: bool = True) -> Split | None:
+    """``NAME(ARGS) = RET`` (``named``) or the rest of an orphan resumed line ``ARGS) = RET``: the
+    LAST ``) +=`` whose remainder parses as a return wins (strings and -yy paths may contain
+    ``) = ``)."""
+    if named:
+        i = body.find("(")
+        if i <= 0:
+            return None
+        name = body[:i]
+        if _NAME_OK.fullmatch(name) is None:
+            return None
+        a0 = i + 1
+    else:
+        name = ""
+        a0 = 0
+    j = len(body)
+    while True:
+        j = body.rfind(" = ", a0, j)
+        if j < 0:
+            return None
+        k = body.rfind(")", max(a0 - 1, 0), j + 1)
+        if k >= 0 and (k == j - 1 or not body[k + 1:j].strip(" ")):
+            m = RET_AT.match(body, j + 3)
+            if m is not None:
+                return Split(name, body[a0:k], m)
+        # an earlier " = " (inside a string or a path)
+        if j <= a0:
+            return None
+
+
 NAME_OPEN = re.compile(r"(?P<name>[A-Za-z0-9_?#:]+)\(")
 # entry suffixes: " <unfinished ...>" (optionally "#123"), " <detached ...>", " <pid changed to N ...>",
 # and strace 4.5's " <unfinished ... exit status N>"

@@ -29,6 +29,7 @@ midnight adds 86400, so times never go backwards); ``-ttt``/ns/precision forms g
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 import os
 import re
 from collections.abc import Collection, Iterator
@@ -77,7 +78,7 @@ _PROBES: dict[str, tuple[bytes, ...]] = {
     "f:yy-fd": (b"<char ", b"<socket:[", b"<UNIX:[", b"<pipe:[", b"<TCP:[", b"<UDP:[", b"<NETLINK:["),
 }
 _XX_HEX = re.compile(rb'"(?:\\x(?:2[0-9a-f]|[3-6][0-9a-f]|7[0-9a-e])){4,}"')
-_PROBE_FULL_BYTES = 8 << 20        # probe every chunk of the first 8 MiB, then one in 32
+_PROBE_FULL_BYTES = 2 << 20        # probe every chunk of the first 2 MiB, then one in 32
 
 
 class _Clock:
@@ -93,8 +94,11 @@ class _Clock:
     def __call__(self, ts: str) -> float:
         if ":" not in ts:
             return float(ts)
-        h, m, s = ts.split(":", 2)
-        v = int(h) * 3600 + int(m) * 60 + float(s)
+        if ts[2] == ":" and ts[5] == ":":
+            v = int(ts[:2]) * 3600 + int(ts[3:5]) * 60 + float(ts[6:])
+        else:
+            h, m, s = ts.split(":", 2)
+            v = int(h) * 3600 + int(m) * 60 + float(s)
         if self.prev is None:
             if self.base is not None:
                 self.off = (self.base + ((v - self.base) % 86400.0)) - v
@@ -112,7 +116,7 @@ class _Stream:
     """One input file being read."""
 
     __slots__ = ("path", "name", "fixed", "clock", "carry", "partial_at", "fast", "ts_seen",
-                 "carry_next", "lines", "sep")
+                 "carry_next", "lines", "sep", "stack")
 
     def __init__(self, path: Path, fixed: int | None, base: float | None) -> None:
         self.path = path
@@ -126,6 +130,7 @@ class _Stream:
         self.carry_next: set[int] = set()     # tids with a wanted pending whose next line is unseen
         self.lines = 0
         self.sep = b" "                  # what follows the pid column: "<" with -Y
+        self.stack = True                # -k stack lines may occur
 
 
 class _Pend:
@@ -216,7 +221,8 @@ class TraceReader:
     def _run_stream(self, st: _Stream, sn: dict, *, fast: bool) -> Iterator[Event]:
         rep = self.report
         if fast and sn["regular"]:
-            st.fast = _fast_regex(sn, self.names | _INTERNAL)
+            st.fast = _fast_regex(sn, self.names | (_CREATION if sn["shape"] and sn["shape"][0] else _INTERNAL))
+            st.stack = sn["stack"]
             if st.fast is not None and sn["shape"][0]:
                 st.sep = b"<" if sn["shape"][1] else b" "
                 self._pidcol = True
@@ -233,7 +239,8 @@ class TraceReader:
                 self._probe(chunk)
                 nl = chunk.count(b"\n")
                 nlines = nl + (1 if partial else 0)
-                if st.fast is not None and b"Process " not in chunk and b"[pid " not in chunk:
+                if st.fast is not None and (b"Process " if self._pidcol else b"[pid ") not in chunk \
+                        and (self._pidcol or b"Process " not in chunk):
                     self._fast_chunk(st, chunk, lines_before, partial)
                 else:
                     if st.fast is not None and b"[pid " in chunk:
@@ -349,23 +356,36 @@ class TraceReader:
         if pidcol:
             # the tid of every line of the chunk, in order ("" for lines without one)
             tl = re.findall(rb"\n(\d*)", buf)
-            for t in set(tl):
-                if t and int(t) not in seen:
-                    starts.append(_find_tid_line(buf, t, 0, sep))
+            new = [t for t in set(tl) if t and int(t) not in seen]
             for tid in list(st.carry_next):
                 st.carry_next.discard(tid)
                 if tid in self._pending:
                     tb = str(tid).encode()
                     if tb in tl:
-                        starts.append(_find_tid_line(buf, tb, 0, sep))
+                        new.append(tb)
                     else:
                         st.carry_next.add(tid)
+            if new:
+                # locate those lines from the nearest candidate line before them (short searches)
+                starts.sort()
+                idx = []
+                cpos = cl = 0
+                for s in starts:
+                    cl += buf.count(b"\n", cpos, s + 1)
+                    cpos = s + 1
+                    idx.append(cl - 1)
+                found = []
+                for t in new:
+                    j = tl.index(t)
+                    k = bisect_right(idx, j) - 1
+                    found.append(_find_tid_line(buf, t, starts[k] if k >= 0 else 0, sep))
+                starts.extend(found)
         else:
             # one task per stream: its first line, and the first line after an exit or a pending
             if (self._root is None and not self._all) or st.carry_next or not (self._live & self._seen):
                 starts.append(0)
                 st.carry_next.clear()
-        k = buf.count(b"\n > ")
+        k = buf.count(b"\n > ") if st.stack else 0
         if k:
             nst = self.report.skipped
             nst["stack"] = nst.get("stack", 0) + k
@@ -565,38 +585,47 @@ class TraceReader:
             em = G.ENTRY_END.search(body, max(0, len(body) - 60))
             if em is not None:
                 return self._entry(st, ln, tid, body[:em.start()], em, time, comm, scno, text)
-        sm = G.SYSCALL.match(body)
+        want = self.names
+        if want is not None:
+            name = body[:body.find("(")]
+            if name not in want and name not in _INTERNAL:
+                # not asked for: not parsed further (it still ends a pending entry of its task)
+                if self._pending:
+                    p = self._pending.pop(tid, None)
+                    if p is not None:
+                        self._flush_unfinished(tid, p)
+                return None
+        sm = G.split_syscall(body)
         if sm is None:
             return self._bad(st, ln, "cannot read this line as strace output", text)
         if self._pending:
             p = self._pending.pop(tid, None)
             if p is not None:
                 self._flush_unfinished(tid, p)
-        name = sm.group("name")
-        want = self.names
-        if want is None or name in want or name in _INTERNAL:
-            self._syscall(st.name, ln, tid, name, sm, body, time, comm, scno, 0, COMPLETE)
+        self._syscall(st.name, ln, tid, sm.name, sm, body, time, comm, scno, 0, COMPLETE)
         return None
 
     # ----------------------------------------------------------------------------- body kinds
     def _syscall(self, file, ln, tid, name, sm, full, time, comm, scno, entry_line, state) -> None:
-        ret_s = sm.group("ret")
-        ret = G.parse_ret(ret_s)
-        tail = sm.group("tail")
+        ret_s = sm.ret
+        if ret_s.isdigit() and (ret_s[0] != "0" or len(ret_s) == 1):
+            ret = int(ret_s)
+        else:
+            ret = G.parse_ret(ret_s)
+        tail = sm.tail
         errno = G.errno_of(ret, tail) if tail else None
-        dur = sm.group("dur")
+        dur = sm.dur
         if dur is not None:
-            dur = float(dur)
-            if not self._found.__contains__("f:T"):
+            if "f:T" not in self._found:
                 self._found.add("f:T")
-                frac = len(sm.group("dur").partition(".")[2])
-                self.report.forms.add("T" if frac != 9 else "T-ns")
-        ret_text = full[sm.start("ret"):sm.end("tail")]
+                self.report.forms.add("T" if len(dur.partition(".")[2]) != 9 else "T-ns")
+            dur = float(dur)
+        ret_text = full[sm.ret_start:sm.tail_end]
         if name in _INTERNAL:
             self._internal(tid, name, ret, ret_text)
             if self.names is not None and name not in self.names:
                 return
-        self._emit(Syscall(file, ln, tid, name, sm.group("args"), ret, errno, ret_text, time, dur,
+        self._emit(Syscall(file, ln, tid, name, sm.args, ret, errno, ret_text, time, dur,
                            entry_line, state, comm, scno))
 
     def _internal(self, tid: int, name: str, ret: int | None, ret_text: str) -> None:
@@ -678,7 +707,7 @@ class TraceReader:
             if not wanted:
                 return None
             full = p.head + rest
-            sm = G.SYSCALL.match(full)
+            sm = G.split_syscall(full)
             if sm is None:
                 self._flush_unfinished(tid, p)
                 return self._bad(st, ln, "cannot read this resumed syscall", text)
@@ -686,7 +715,7 @@ class TraceReader:
                           comm if comm is not None else p.comm, scno if scno is not None else p.scno,
                           p.line, COMPLETE)
             return None
-        om = G.ORPHAN_REST.match(rest)
+        om = G.split_syscall(rest, named=False)
         if om is None:
             return self._bad(st, ln, "cannot read this resumed syscall", text)
         self.report.unpaired_resumed += 1
@@ -993,6 +1022,7 @@ def _sniff(path: Path, *, allow_empty: bool = False) -> dict | None:
     first_nonempty = 0
     first_bad = None
     stderr = False
+    stack = False
     for i, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
@@ -1003,6 +1033,7 @@ def _sniff(path: Path, *, allow_empty: bool = False) -> dict | None:
         if G.looks_like_strace(line):
             ok += 1
             if line.startswith(" > ") or line.startswith("strace: ") or "Process " in line:
+                stack = stack or line.startswith(" > ")
                 stderr = stderr or not line.startswith(" > ")
             else:
                 m = G.LEADER.match(line)
@@ -1031,10 +1062,12 @@ def _sniff(path: Path, *, allow_empty: bool = False) -> dict | None:
             diagnostic=Diagnostic(str(path), ln, "not strace output", text=shown))
     regular = len(shapes) == 1 and not stderr
     shape = next(iter(shapes)) if len(shapes) == 1 else None
-    return {"regular": regular, "shape": shape, "ts": ts_any, "first_time": first_time, "wall": wall}
+    return {"regular": regular, "shape": shape, "ts": ts_any, "first_time": first_time, "wall": wall,
+            "stack": stack}
 
 
 def _fast_regex(sn: dict, names) -> re.Pattern | None:
+    """The candidate-line regex for one file's leader shape (exact: optional groups are slow)."""
     shape = sn["shape"]
     if shape is None:
         return None
@@ -1043,20 +1076,21 @@ def _fast_regex(sn: dict, names) -> re.Pattern | None:
     if pid:
         lead += rb"\d+<[^>\n]*> " if comm else rb"\d+ +"
     if ts:
-        lead += rb"[\d:.]+ +"
+        lead += rb"[\d:.]+ "
     if rel == "p":
-        lead += rb"\(\+ *[\d.]+\) +"
+        lead += rb"\(\+ *[\d.]+\) "
     elif rel == "s":
-        lead += rb" *[\d.]+ +"
+        lead += rb" *[\d.]+ "
     exact = b""
     if scno:
-        exact += rb"\[ *\d+\] +"
+        exact += rb"\[ *\d+\] "
     if ip:
-        exact += rb"\[[0-9a-f?]+\] +"
+        exact += rb"\[[0-9a-f?]+\] "
     trie = G.name_trie(names)
-    body = rb"(?:" + trie + rb"\(|<\.\.\. " + trie + rb" resumed)"
-    markers = rb"(?:\[[^\]\n]*\] +)*(?:\+\+\+ |--- |\[ Process PID=)"
-    return re.compile(lead + rb"(?:" + exact + body + rb"|" + markers + rb")")
+    marks = rb"\+\+\+ |--- |\[ Process PID="
+    return re.compile(
+        lead + rb"(?:" + exact + trie + rb"\(|" + exact + rb"<\.\.\. " + trie + rb" resumed|\+\+\+ |--- "
+        rb"|\[(?: Process PID=|[^\]\n]*\] (?:\[[^\]\n]*\] )*(?:" + marks + rb")))")
 
 
 def _circular_base(times: list[float]) -> float:
