@@ -621,12 +621,11 @@ class TraceReader:
                 self.report.forms.add("T" if len(dur.partition(".")[2]) != 9 else "T-ns")
             dur = float(dur)
         ret_text = full[sm.ret_start:sm.tail_end]
+        if self.names is None or name in self.names:
+            self._emit(Syscall(file, ln, tid, name, sm.args, ret, errno, ret_text, time, dur,
+                               entry_line, state, comm, scno))
         if name in _INTERNAL:
             self._internal(tid, name, ret, ret_text)
-            if self.names is not None and name not in self.names:
-                return
-        self._emit(Syscall(file, ln, tid, name, sm.args, ret, errno, ret_text, time, dur,
-                           entry_line, state, comm, scno))
 
     def _internal(self, tid: int, name: str, ret: int | None, ret_text: str) -> None:
         if ret is None or ret <= 0:
