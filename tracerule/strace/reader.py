@@ -1006,8 +1006,7 @@ def _sniff(path: Path, *, allow_empty: bool = False) -> dict | None:
     if not data.strip():
         if allow_empty:
             return None
-        raise InputError(f"{path}: empty file, not an strace trace",
-                         diagnostic=Diagnostic(str(path), 0, "empty file, not an strace trace"))
+        raise InputError(f"{path}: empty file, not an strace trace")
     data = _clean(data)
     lines = data.split(b"\n")
     if len(data) == 256 * 1024:
@@ -1058,7 +1057,8 @@ def _sniff(path: Path, *, allow_empty: bool = False) -> dict | None:
         raise InputError(
             f"{path}:{ln}: not strace output (none of the first {nonempty} non-empty lines reads as "
             f"strace): {shown!r}",
-            diagnostic=Diagnostic(str(path), ln, "not strace output", text=shown))
+            diagnostic=Diagnostic(str(path), ln, f"not strace output (none of the first {nonempty} non-empty "
+                                  f"lines reads as strace): {shown!r}", text=shown))
     regular = len(shapes) == 1 and not stderr
     shape = next(iter(shapes)) if len(shapes) == 1 else None
     return {"regular": regular, "shape": shape, "ts": ts_any, "first_time": first_time, "wall": wall,
