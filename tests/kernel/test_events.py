@@ -72,6 +72,7 @@ def _roundtrip(k: KernelAudit, probe: Path) -> None:
     assert {kx, kg} <= {kk for x in cfg for kk in x.all_keys}
     # unload one rule: later runs only produce the other's events
     mark = k.mark()
+    time.sleep(0.05)   # time-based `since` has a clock tick of slack; mark() is exact
     t0 = time.time()
     k.delete_rule(rg)
     assert k.run([str(probe), "3"]) == 0
