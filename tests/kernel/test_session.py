@@ -283,3 +283,37 @@ def test_cleanup_orphans_only_on_request():
         assert "orphan deleted" in res.stdout and _mine(run_id) == []
     finally:
         subprocess.run(["auditctl", "-d", *argv[1:]], capture_output=True)
+
+
+@pytest.mark.kernel
+def test_journal_from_another_boot_is_discarded_untouched(tmp_path):
+    """After a reboot the journal's rules and settings are gone with the old kernel state: a stale
+    journal of another boot must not 'restore' settings over the new boot's."""
+    state = tmp_path / "state"
+    state.mkdir()
+    before = _settings()
+    fake = {"version": 1, "pid": 999999, "starttime": 1, "run_id": "0000000000", "boot_id": "another-boot",
+            "created": 0, "saved": {"enabled": 1 - before["enabled"], "backlog_limit": 4242}, "rules": []}
+    (state / "journal-999999-0000000000.json").write_text(json.dumps(fake))
+    reps = kernel.cleanup_stale(state)
+    assert len(reps) == 1 and reps[0].ok and not reps[0].restored
+    assert not list(state.glob("journal-*"))
+    assert _settings() == before
+
+
+@pytest.mark.kernel
+def test_stale_journal_of_this_boot_restores_its_settings(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    before = _settings()
+    fake = {"version": 1, "pid": 999999, "starttime": 1, "run_id": "0000000001", "boot_id": kernel.boot_id(),
+            "created": 0, "saved": before, "rules": []}
+    (state / "journal-999999-0000000001.json").write_text(json.dumps(fake))
+    subprocess.run(["auditctl", "-b", str(before["backlog_limit"] + 7)], check=True, capture_output=True)
+    try:
+        reps = kernel.cleanup_stale(state)
+    finally:
+        subprocess.run(["auditctl", "-b", str(before["backlog_limit"])], capture_output=True)
+    assert len(reps) == 1 and reps[0].ok
+    assert reps[0].restored == (("backlog_limit", before["backlog_limit"] + 7, before["backlog_limit"]),)
+    assert _settings() == before

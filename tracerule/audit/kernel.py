@@ -23,8 +23,9 @@ What a session guarantees:
 * **A journal written before every change** (``<state dir>/journal-<pid>.json``): the owner pid, the
   settings found, and each rule *before* it is loaded.  If a run dies outright (SIGKILL, OOM) the next
   session of any run -- or ``tracerule kernel cleanup`` -- deletes exactly that run's rules still listed
-  and restores its saved settings.  The state dir is ``/run/tracerule`` (tmpfs): after a power loss
-  the journal is gone, and so are the kernel's rules.
+  and restores its saved settings.  The state dir is ``/run/tracerule`` (``$TRACERULE_STATE_DIR``
+  overrides).  A journal records the boot id: one left from an earlier boot (power loss) is simply
+  discarded -- its rules and settings died with that boot.
 * **Cleanup on exit** -- normal, exception, SIGINT, SIGTERM, SIGHUP: this run's rules are deleted in
   reverse load order, ``enabled``, ``failure``, ``backlog_limit``, ``backlog_wait_time`` and
   ``rate_limit`` are restored as found, the journal is removed and the lock released.
@@ -288,6 +289,14 @@ def _pid_alive(pid: int, starttime: int | None) -> bool:
     return starttime is None or st == starttime
 
 
+def boot_id() -> str:
+    """This boot's id (a journal from another boot describes a kernel state that no longer exists)."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
 def state_dir() -> Path:
     """Where the lock and journals live: ``$TRACERULE_STATE_DIR``, ``/run/tracerule``, ``/var/lib/tracerule``
     or (not root) a per-user tmp dir."""
@@ -307,15 +316,18 @@ def state_dir() -> Path:
     raise KernelUnavailable(f"no writable state directory for the kernel lock (tried {', '.join(cands)})")
 
 
-def _atomic_write_json(path: Path, data: dict) -> None:
+def _atomic_write_json(path: Path, data: dict, *, sync: bool = True) -> None:
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, json.dumps(data, indent=1).encode())
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    if not sync:
+        return
     with contextlib.suppress(OSError):
         dfd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -478,6 +490,7 @@ class Journal:
             "pid": pid,
             "starttime": _proc_starttime(pid),
             "run_id": run_id,
+            "boot_id": boot_id(),
             "created": time.time(),
             "saved": {k: saved[k] for k in SETTINGS if isinstance(saved.get(k), int)},
             "rules": [],
@@ -490,8 +503,9 @@ class Journal:
     def load(cls, path: Path) -> "Journal":
         return cls(path, json.loads(path.read_text()))
 
-    def write(self) -> None:
-        _atomic_write_json(self.path, self.data)
+    def write(self, *, sync: bool = True) -> None:
+        """Atomically replace the journal; ``sync=False`` for updates a crash may lose harmlessly."""
+        _atomic_write_json(self.path, self.data, sync=sync)
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -535,6 +549,12 @@ def clean_journal(path: Path, *, force: bool = False) -> CleanupReport:
     except (OSError, ValueError) as exc:
         return CleanupReport(str(path), 0, problems=(f"unreadable journal: {exc}",))
     owner = int(j.data.get("pid", 0))
+    jboot = j.data.get("boot_id", "")
+    if jboot and boot_id() and jboot != boot_id():
+        # written before a reboot: its rules and settings died with that boot (a rules file loaded at
+        # boot is not ours to touch), so there is nothing to undo
+        j.remove()
+        return CleanupReport(str(path), owner, problems=())
     if j.owner_alive and owner != os.getpid() and not force:
         return CleanupReport(str(path), owner, skipped_reason=f"its owner (pid {owner}) is still running")
     deleted: list[str] = []
@@ -895,7 +915,8 @@ class KernelAudit:
         listed = new[0] if len(new) == 1 else ""
         entry["listed"] = listed
         entry["state"] = "loaded"
-        self._journal.write()
+        # not synced: if lost, cleanup still finds the rule by its run key (the entry before load was)
+        self._journal.write(sync=False)
         self._rule_index += 1
         warning = _msg(res) if res.returncode == 0 and (res.stderr or "").strip() else ""
         rule = LoadedRule(argv, keys, self._rule_index, listed, warning)
