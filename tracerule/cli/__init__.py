@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "tracerule.cli.graph_cmd",
     "tracerule.cli.kernel_cmd",
     "tracerule.cli.fmt_cmd",
+    "tracerule.cli.record_cmd",
 )
 
 
