@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tracerule.audit import kernel
-from tracerule.audit.kernel import (Inconclusive, KernelAudit, KernelUnavailable, LockTimeout,
+from tracerule.audit.kernel import (KernelAudit, KernelUnavailable, LockTimeout,
                                     listed_lines, read_status)
 
 CHILD = Path(__file__).with_name("harness_child.py")
