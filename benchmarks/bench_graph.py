@@ -29,14 +29,29 @@ sys.path.insert(0, str(HERE))
 
 
 def run(argv: list[str]) -> tuple[float, int, int]:
-    """Run ``argv`` with stdout/stderr to /dev/null: (wall seconds, peak RSS KiB, exit status)."""
-    with open(os.devnull, "wb") as null:
+    """Run ``argv`` with stdout/stderr to /dev/null: (wall seconds, peak RSS KiB, exit status).
+
+    Peak RSS comes from ``/usr/bin/time -f %M`` when present: a child spawned straight from this
+    (bigger) Python process inherits its RSS high-water mark across exec on Linux (vfork/exec keeps
+    ``signal->maxrss``), which would inflate small figures.  Without /usr/bin/time: ``os.wait4``.
+    """
+    import tempfile
+
+    gnu_time = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+    with open(os.devnull, "wb") as null, tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        full = [gnu_time, "-f", "%M %x", "-o", tf.name, *argv] if gnu_time else argv
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=null, stderr=null, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(full, stdout=null, stderr=null, stdin=subprocess.DEVNULL)
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, ru.ru_maxrss, proc.returncode
+        rc = os.waitstatus_to_exitcode(status)
+        rss = ru.ru_maxrss
+        if gnu_time:
+            parts = tf.read().split()
+            if len(parts) >= 2:
+                rss, rc = int(parts[-2]), int(parts[-1])
+    proc.returncode = rc
+    return wall, rss, rc
 
 
 def best(argv: list[str], repeat: int) -> tuple[float, int, int]:
