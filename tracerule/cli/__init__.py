@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "tracerule.cli.kernel_cmd",
     "tracerule.cli.fmt_cmd",
     "tracerule.cli.record_cmd",
+    "tracerule.cli.lint_cmd",
 )
 
 
