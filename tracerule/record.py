@@ -605,6 +605,14 @@ def _write_json_atomic(path: Path, data: dict) -> None:
 def _prepare_output(opts: RecordOptions) -> Path:
     from tracerule.sidecar import sidecar_path
 
+    try:
+        return _prepare_output_unchecked(opts, sidecar_path)
+    except OSError as exc:
+        where = exc.filename or opts.output or "."
+        raise InputError(f"{where}: cannot create the trace there: {exc.strerror}") from None
+
+
+def _prepare_output_unchecked(opts: RecordOptions, sidecar_path) -> Path:
     trace = Path(opts.output) if opts.output else default_output()
     if trace.is_dir():
         raise InputError(f"{trace}: is a directory (give a file name with -o)")
@@ -625,8 +633,6 @@ def _prepare_output(opts: RecordOptions) -> Path:
     except FileExistsError:
         raise TraceruleError(f"{trace} exists: not overwriting it (use --force)",
                              exit_code=ExitCode.USAGE) from None
-    except OSError as exc:
-        raise InputError(f"{trace}: cannot create: {exc.strerror}") from None
     try:
         os.fchmod(fd, 0o600)
     finally:

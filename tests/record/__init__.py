@@ -1,0 +1,1 @@
+"""Tests of tracerule record (real strace, real sudo)."""
