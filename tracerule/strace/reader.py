@@ -52,6 +52,7 @@ _BUFFER_LIMIT = 100_000            # events held while the first task's pid is u
 _CREATION = frozenset({"clone", "clone2", "clone3", "fork", "vfork"})
 _ROOT_LEARN = frozenset({"set_tid_address", "getpid", "gettid"})
 _INTERNAL = _CREATION | _ROOT_LEARN
+_BODY_OK = G._BODY_START.match
 _PIDNS = re.compile(r"/\* (\d+) in strace's PID NS \*/")
 _FF_NAME = re.compile(r"^(?P<prefix>.*)\.(?P<tid>\d+)$")
 _FF_TS = re.compile(r"(\d\d:\d\d:\d\d(?:\.\d+)?|\d{9,}(?:\.\d+)?) ")
@@ -431,6 +432,18 @@ class TraceReader:
     # ------------------------------------------------------------------------------- one line
     def _line(self, st: _Stream, ln: int, text: str) -> None:
         if st.carry is not None:
+            if text.startswith(("strace: ", "Process ")):
+                # another diagnostic between the broken line and its continuation
+                m = G.DIAG_PROCESS.match(text)
+                if m is not None and not m.group("head"):
+                    carry = st.carry
+                    st.carry = None
+                    self._diag_process(st, ln, m)
+                    st.carry = carry
+                    return None
+                if text.startswith("strace: "):
+                    self.report.skip("diagnostic")
+                    return None
             head, ctid, cln = st.carry
             st.carry = None
             return self._parsed(st, cln, head + text, ctid)
@@ -465,6 +478,8 @@ class TraceReader:
                 tid = int(pidg)
             elif spid:
                 tid = int(spid)
+                if self._buffer is not None and tid not in self._attached and tid not in self._all:
+                    self._learn_root(tid)
             else:
                 tid = self._unprefixed()
             st.carry = (head, tid, ln)
@@ -476,6 +491,15 @@ class TraceReader:
         else:
             self._live.discard(pid)
             self._emit(Detached(st.name, ln, pid))
+        if st.carry is not None and st.carry[2] == ln:
+            # the broken line is the first line of its task: the task is seen at this line
+            tid = st.carry[1]
+            if tid not in self._seen:
+                ts = lm.group("ts")
+                self._seen.add(tid)
+                self._all.add(tid)
+                self._live.add(tid)
+                self._emit(TaskSeen(st.name, ln, tid, st.clock(ts) if ts else None))
         return None
 
     def _unprefixed(self) -> int:
@@ -506,6 +530,23 @@ class TraceReader:
             rep.skip("blank")
             return None
         forms = rep.forms
+        # read the body before any state changes: a bad line must not create a task
+        c0 = body[0]
+        pre = None
+        if c0 == "+":
+            pre = G.EXIT.match(body)
+        elif c0 == "-":
+            pre = G.SIGNAL.match(body)
+        elif c0 == "<":
+            pre = G.RESUMED.match(body)
+        elif c0 == "[":
+            pre = G.PERSONALITY.match(body)
+        else:
+            pre = _BODY_OK(body)
+            if pre is not None and body[-1] != ">" and " = " not in body:
+                pre = None
+        if pre is None:
+            return self._bad(st, ln, "cannot read this line as strace output", text)
         if tid is None:
             if st.fixed is not None:
                 tid = st.fixed
@@ -557,28 +598,21 @@ class TraceReader:
             self._live.add(tid)
             self._emit(TaskSeen(st.name, ln, tid, time))
         self._last_tid = tid
-        c0 = body[0]
         if c0 == "<":
-            return self._resumed(st, ln, tid, body, time, comm, scno, text)
+            return self._resumed(st, ln, tid, pre, time, comm, scno, text)
         if c0 == "+":
-            return self._exit(st, ln, tid, body, time, text)
+            return self._exit(st, ln, tid, pre, time, text)
         if c0 == "-":
-            sm = G.SIGNAL.match(body)
-            if sm is None:
-                return self._bad(st, ln, "cannot read this signal line", text)
-            stop = sm.group("stop")
+            stop = pre.group("stop")
             if stop is not None:
                 self._emit(Signal(st.name, ln, tid, stop, "", True, time))
             else:
-                self._emit(Signal(st.name, ln, tid, sm.group("sig"), sm.group("info") or "", False, time))
+                self._emit(Signal(st.name, ln, tid, pre.group("sig"), pre.group("info") or "", False, time))
             return None
         if c0 == "[":
-            pm = G.PERSONALITY.match(body)
-            if pm is None:
-                return self._bad(st, ln, "cannot read this line", text)
-            mode = pm.group("mode")
+            mode = pre.group("mode")
             forms.add("personality")
-            self._emit(Personality(st.name, ln, tid, int(pm.group("pid")),
+            self._emit(Personality(st.name, ln, tid, int(pre.group("pid")),
                                    "b32" if mode == "32 bit" else ("b64" if mode == "64 bit" else "x32"), time))
             return None
         if body[-1] == ">" and (body.endswith("...>") or "exit status" in body[-30:]):
@@ -670,10 +704,7 @@ class TraceReader:
             self._req.append(tid)
         return None
 
-    def _resumed(self, st, ln, tid, body, time, comm, scno, text) -> None:
-        rm = G.RESUMED.match(body)
-        if rm is None:
-            return self._bad(st, ln, "cannot read this line as strace output", text)
+    def _resumed(self, st, ln, tid, rm, time, comm, scno, text) -> None:
         name = rm.group("name")
         rest = rm.group("rest")
         p = self._pending.pop(tid, None)
@@ -722,10 +753,7 @@ class TraceReader:
             self._syscall(st.name, ln, tid, name, om, rest, time, comm, scno, 0, RESUMED_ORPHAN)
         return None
 
-    def _exit(self, st, ln, tid, body, time, text) -> None:
-        xm = G.EXIT.match(body)
-        if xm is None:
-            return self._bad(st, ln, "cannot read this +++ line", text)
+    def _exit(self, st, ln, tid, xm, time, text) -> None:
         by = xm.group("by")
         p = self._pending.pop(tid, None)
         if p is not None:
