@@ -13,14 +13,16 @@ _LEVELS = ("info", "low", "medium", "high")
 
 @app.command("lint")
 def lint_cmd(
-    rules: List[Path] = typer.Argument(..., help="rules files or rules.d directories (augenrules order)"),
+    rules: Optional[List[Path]] = typer.Argument(None, help="rules files or rules.d directories "
+                                                 "(augenrules order)"),
     arch: Optional[str] = typer.Option(None, "--arch", help="the target machine (default: this host's); "
                                        "b64 means it, b32 its 32-bit ABI"),
     json_: bool = typer.Option(False, "--json", help="print {schema_version, findings: [...]} as JSON"),
     no_host_checks: bool = typer.Option(False, "--no-host-checks",
                                         help="do not look at this host (symlinks, missing paths, users)"),
-    min_severity: str = typer.Option("low", "--min-severity",
-                                     help="show findings at or above: info | low | medium | high"),
+    min_severity: Optional[str] = typer.Option(None, "--min-severity",
+                                               help="show findings at or above: info | low | medium | high "
+                                               "(default: low for the table, info for --json)"),
     auditctl_version: str = typer.Option("3.0.9", "--auditctl-version",
                                          help="the auditctl that will load the rules (which names it knows)"),
     list_checks: bool = typer.Option(False, "--list-checks", help="print the check table and exit"),
@@ -37,6 +39,10 @@ def lint_cmd(
         for c in CHECKS:
             typer.echo(f"{c.id}  {c.severity.value:<6}  {c.title}{'  (host check)' if c.host else ''}")
         return 0
+    if not rules:
+        raise typer.BadParameter("give at least one rules file or rules.d directory")
+    if min_severity is None:
+        min_severity = "info" if json_ else "low"
     if min_severity not in _LEVELS:
         raise typer.BadParameter(f"--min-severity must be one of {', '.join(_LEVELS)}")
     findings = lint([str(p) for p in rules], arch=arch, host_checks=not no_host_checks,
