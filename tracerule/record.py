@@ -362,6 +362,16 @@ class _Creds:
     gid: int
     groups: list[int]
     name: str
+    home: str = "/"
+    shell: str = "/bin/sh"
+
+
+def user_environment(creds: _Creds, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the command gets under ``-u USER``: ours, with USER's HOME, USER, LOGNAME
+    and SHELL (as su/runuser set them), so that the trace shows USER's files, not root's."""
+    env = dict(os.environ if base is None else base)
+    env.update(HOME=creds.home, USER=creds.name, LOGNAME=creds.name, SHELL=creds.shell or "/bin/sh")
+    return env
 
 
 @dataclass
@@ -374,7 +384,8 @@ class _Run:
     sessionid: int | None = None         #: audit session id after the loginuid write
 
 
-def _spawn(argv: list[str], *, auid: int | None, creds: _Creds | None) -> tuple[int, int | None]:
+def _spawn(argv: list[str], *, auid: int | None, creds: _Creds | None,
+           env: dict[str, str] | None = None) -> tuple[int, int | None]:
     """fork, (write loginuid), (drop to creds), restore signals, exec.  Returns (pid, sessionid).
 
     Failures before exec come back through a close-on-exec pipe with the stage and errno and are
@@ -403,7 +414,10 @@ def _spawn(argv: list[str], *, auid: int | None, creds: _Creds | None) -> tuple[
             for s in _FWD_SIGNALS + (signal.SIGPIPE, signal.SIGCHLD):
                 signal.signal(s, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
-            os.execvp(argv[0], argv)
+            if env is None:
+                os.execvp(argv[0], argv)
+            else:
+                os.execvpe(argv[0], argv, env)
         except OSError as exc:
             try:
                 os.write(w, f"E {stage} {exc.errno or 0}\n".encode())
@@ -579,7 +593,7 @@ def _user_creds(user: str) -> _Creds:
         groups = sorted(set(os.getgrouplist(pw.pw_name, pw.pw_gid)))
     except OSError:
         groups = [pw.pw_gid]
-    return _Creds(pw.pw_uid, pw.pw_gid, groups, pw.pw_name)
+    return _Creds(pw.pw_uid, pw.pw_gid, groups, pw.pw_name, pw.pw_dir or "/", pw.pw_shell or "/bin/sh")
 
 
 def _self_creds():
@@ -709,12 +723,13 @@ def record(opts: RecordOptions, *, say=None) -> RecordResult:
 
     start_iso = datetime.now().astimezone().isoformat(timespec="microseconds")
 
+    env = user_environment(creds) if creds is not None else None
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(_FWD_SIGNALS) | {signal.SIGCHLD})
     notes: list[str] = []
     untraced = None
     try:
         try:
-            pid, sessionid = _spawn(argv, auid=opts.auid, creds=None)
+            pid, sessionid = _spawn(argv, auid=opts.auid, creds=None, env=env)
         except EnvironmentProblem:
             _remove_if_empty(trace)
             raise
@@ -733,7 +748,7 @@ def record(opts: RecordOptions, *, say=None) -> RecordResult:
                 say("tracerule record: not re-running without strace (interrupted)")
             else:
                 say("tracerule record: running the command again without strace (--time-untraced)")
-                upid, _ = _spawn(list(opts.command), auid=opts.auid, creds=creds)
+                upid, _ = _spawn(list(opts.command), auid=opts.auid, creds=creds, env=env)
                 urun = _wait(upid, traced=False, say=say)
                 ustatus, _ = _exit_status(urun.status)
                 if urun.interrupts:
@@ -756,7 +771,9 @@ def record(opts: RecordOptions, *, say=None) -> RecordResult:
             rec = Recorder(uid=creds.uid, euid=creds.uid, gid=creds.gid, egid=creds.gid,
                            groups=tuple(creds.groups), auid=auid, sessionid=sid, user=creds.name)
             notes.append(f"strace ran as {me['user'] or me['uid']} (uid {me['uid']}) and started the "
-                         f"command as {creds.name} with -u: setuid/setgid bits were honoured")
+                         f"command as {creds.name} with -u: setuid/setgid bits were honoured; "
+                         f"environment: the recorder's with HOME={creds.home}, USER/LOGNAME="
+                         f"{creds.name}, SHELL={creds.shell}")
         else:
             rec = Recorder(uid=me["uid"], euid=me["euid"], gid=me["gid"], egid=me["egid"],
                            groups=tuple(me["groups"]), auid=auid, sessionid=sid, user=me["user"])

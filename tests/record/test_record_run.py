@@ -397,3 +397,15 @@ def test_explain_flags():
     assert cp.returncode == 0
     for f in ("-ttt", "-yy", "-X verbose", "quiet=attach", "--seccomp-bpf"):
         assert f in cp.stdout
+
+
+def test_u_gives_the_command_the_users_environment(workdir, test_user):
+    name, uid, _ = test_user
+    import pwd
+
+    home = pwd.getpwnam(name).pw_dir
+    out = workdir / "env.strace"
+    cp = tr("record", "-u", name, "-o", str(out), "--", "sh", "-c", 'echo "$(id -u) $HOME $USER $LOGNAME"',
+            cwd=workdir)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.strip() == f"{uid} {home} {name} {name}"
