@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator, Sequence
 
 from tracerule.audit.record import (NO_SOCKADDR, UNSET, Assumption, Decision, FileRef, Name, Record,
@@ -252,7 +253,7 @@ class _CR:
 
     __slots__ = ("id", "info", "index", "action", "key", "prio", "via", "mask", "all", "fields",
                  "needs_names", "asm", "exe_cache", "exe_path", "tree", "watch", "inode_vals",
-                 "fn_cache", "dead", "exe_identity", "wtarget")
+                 "fn_cache", "dead", "exe_identity", "wtarget", "tid")
 
     def __init__(self) -> None:
         self.fn_cache: dict = {}
@@ -276,6 +277,8 @@ class CompiledRules:
     _w_inode: dict = field(repr=False, default_factory=dict)   # (dev, ino) -> [(cr, asm)]
     _w_canon: dict = field(repr=False, default_factory=dict)   # canonical -> [(cr, asm, has_ino)]
     _i_index: dict = field(repr=False, default_factory=dict)   # ino & M32 -> [cr]
+    _w_noino: dict = field(repr=False, default_factory=dict)   # the _w_canon entries without inode
+    _trees: "_Trees" = field(repr=False, default=None)   # type: ignore[assignment]
     _task_fns: tuple = field(repr=False, default=())
     _excl_fns: tuple = field(repr=False, default=())
 
@@ -306,6 +309,7 @@ class CompiledRules:
         return e
 
 
+@lru_cache(maxsize=None)
 def _syscall_name(arch: int, nr: int) -> tuple[str | None, str | None]:
     a = _ARCH_NAMES.get(arch)
     if a is None:
@@ -316,6 +320,7 @@ def _syscall_name(arch: int, nr: int) -> tuple[str | None, str | None]:
         return a, None
 
 
+@lru_cache(maxsize=None)
 def _perm_kind(arch_name: str | None, sc: str | None, mask: int):
     """Static perm result for (arch, syscall): True/False, or the dynamic kind."""
     if arch_name is None or sc is None:
@@ -377,17 +382,20 @@ def _in_mask(cr: _CR, nr: int) -> bool:
 
 
 def _build_entry(c: CompiledRules, arch: int, nr: int):
-    with_names, no_names = [], []
+    cands = []
     for cr in c._exit:
         if not _in_mask(cr, nr):
             continue
         sig = _static(cr, arch, nr)
         if False in sig:
             continue
-        fn = _fn(cr, sig, False)
-        with_names.append((fn, cr))
-        if not cr.needs_names:
-            no_names.append((fn, cr))
+        cands.append((cr, sig))
+    if cands:
+        g = _Gen(None, False, "break")
+        g.trees = c._trees if c._trees.count else None   # type: ignore[attr-defined]
+        chain = g.build_chain(cands, f"{arch:#x}:{nr}")
+    else:
+        chain = _no_chain
     wfns = {}
     for cr in c._inode:
         if not _in_mask(cr, nr):
@@ -396,10 +404,14 @@ def _build_entry(c: CompiledRules, arch: int, nr: int):
         if False in sig:
             continue
         wfns[cr.id] = _fn(cr, sig, True)
-    return (tuple(with_names), tuple(no_names), wfns)
+    return (chain, wfns)
 
 
-_EMPTY_ENTRY = ((), (), {})
+def _no_chain(r, A):
+    return None
+
+
+_EMPTY_ENTRY = (_no_chain, {})
 
 
 # ---- code generation -------------------------------------------------------------------------
@@ -422,11 +434,16 @@ def _uid_expr(v: str, op: str, c: int) -> str:
 
 
 class _Gen:
-    def __init__(self, cr: _CR, named: bool) -> None:
-        self.cr = cr
+    """Python source for rule bodies.  ``fail`` is what a false field does (``return False`` in a
+    rule function, ``break`` inside a chain's ``while True:`` block); ``base`` the indent level."""
+
+    def __init__(self, cr: _CR | None, named: bool, fail: str = "return False") -> None:
+        self.cr = cr  # type: ignore[assignment]
         self.named = named
+        self.fail = fail
+        self.base = 1
         self.lines: list[str] = []
-        self.ns: dict = {"_major": _major, "_minor": _minor, "M32": M32}
+        self.ns: dict = {"_major": _major, "_minor": _minor, "M32": M32, "_acc": _ACC_MODE}
         self.k = 0
 
     def const(self, obj, prefix="c") -> str:
@@ -439,7 +456,9 @@ class _Gen:
         return self.const(Assumption(fld, text, self.cr.index), "a")
 
     def emit(self, s: str, ind: int = 1) -> None:
-        self.lines.append("    " * ind + s)
+        if self.fail != "return False":
+            s = s.replace("return False", self.fail)
+        self.lines.append("    " * (ind + self.base - 1) + s)
 
     def unknown_fail(self, var: str, fld: str, what: str | None = None) -> None:
         a = self.asm(fld, what or f"{fld} unknown: assumed not to match")
@@ -571,7 +590,6 @@ class _Gen:
                 self.emit("v = r.a0")
                 self.unknown_fail("v", "perm", "socketcall call unknown: perm= assumed not to match")
                 expr = "(v & M32) == 2"
-            self.ns["_acc"] = _ACC_MODE
             self.emit(f"if {'' if neg else 'not '}({expr}): return False")
         elif n == "exe":
             self.exe(op)
@@ -601,12 +619,25 @@ class _Gen:
         elif n == "obj_gid":
             self.any_name(lambda x: _uid_expr(f"{x}.ogid", op, c), n, "ogid", True)
         elif n == "dir":
-            tm = self.const(_TreeMatch(cr, str(c)), "t")
             self.emit("ns = r.names")
             an = self.asm("names", "PATH items unknown: assumed none")
             self.emit("if ns is None:")
             self.emit(f"A.append({an}); return False", 2)
-            self.emit(f"if {'' if op == '!=' else 'not '}{tm}(ns, A): return False")
+            trees = getattr(self, "trees", None)
+            if trees is None or cr.tid is None:
+                tm = self.const(_TreeMatch(cr, str(c)), "t")
+                self.emit(f"if {'' if op == '!=' else 'not '}{tm}(ns, A): return False")
+            else:
+                self.ns["_trees"] = trees
+                self.emit("if T is None: T = _trees(ns)")
+                self.emit(f"h = T.get({cr.tid})")
+                if op == "!=":
+                    self.emit("if h is not None: return False")
+                else:
+                    self.emit("if h is None:")
+                    self.emit("if -1 in T: A.extend(T[-1])", 2)
+                    self.emit("return False", 2)
+                    self.emit("if h is not True: A.append(h)")
         elif n == "path":
             if not self.named:
                 self.emit("return False")   # never evaluated in the exit pass
@@ -662,11 +693,55 @@ class _Gen:
     def build(self, sig) -> Callable:
         for t, kind in zip(self.cr.fields, sig):
             self.field(t, kind)
-        body = "\n".join(self.lines) or "    pass"
+        body = "\n".join(["    T = None"] + self.lines)
         args = "r, A, n" if self.named else "r, A"
         src = f"def _rule({args}):\n{body}\n    return True\n"
         exec(compile(src, f"<rule {self.cr.index}>", "exec"), self.ns)
         fn = self.ns["_rule"]
+        fn.__source__ = src   # type: ignore[attr-defined]
+        return fn
+
+    def build_chain(self, cands, label: str) -> Callable:
+        """One function running the exit pass for one (arch, nr): the candidate rules inline, in
+        priority order; returns the first matching rule (an internal _CR) or None."""
+        out = ["def _chain(r, A):", "    T = None"]
+        if any(cr.needs_names for cr, _ in cands):
+            out.append("    ns0 = r.names")
+        trees = getattr(self, "trees", None)
+        gated_prev = False
+        for cr, sig in cands:
+            self.cr = cr
+            crn = self.const(cr, "cr")
+            self.lines = []
+            # rules whose first field to evaluate is dir=: consecutive ones share one gate that
+            # skips them all when no name lies in any tree
+            first = next((t for t, k in zip(cr.fields, sig) if k is not True), None)
+            gated = (trees is not None and cr.tid is not None and isinstance(first, Field)
+                     and first.name == "dir" and first.op == "=")
+            if gated:
+                if not gated_prev:
+                    out.append("    if ns0 is None or (ns0 and (T := (T if T is not None "
+                               "else _trees(ns0)))):")
+                self.base = 3
+                out.append("        while True:")
+            elif cr.needs_names:
+                out.append("    if ns0 != ():")
+                self.base = 3
+                out.append("        while True:")
+            else:
+                self.base = 2
+                out.append("    while True:")
+            gated_prev = gated
+            for t, kind in zip(cr.fields, sig):
+                self.field(t, kind)
+            self.lines.append("    " * self.base + f"return {crn}")
+            out.extend(self.lines)
+        if trees is not None:
+            self.ns["_trees"] = trees
+        out.append("    return None")
+        src = "\n".join(out) + "\n"
+        exec(compile(src, f"<chain {label}>", "exec"), self.ns)
+        fn = self.ns["_chain"]
         fn.__source__ = src   # type: ignore[attr-defined]
         return fn
 
@@ -731,6 +806,78 @@ class _TreeMatch:
                     A.append(Assumption("dir", why, self.index))
                 return True
         return False
+
+
+class _Trees:
+    """Every dir= tree of a rule set; ``trees(names)`` answers, once per record, which trees the
+    names lie in: {tree id: True (exact) or Assumption (by path)}; key -1: assumptions about names
+    whose location is unknown."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_di: dict = {}
+        self.real_all: dict = {}
+        self.real_nodi: dict = {}
+        self.asm: dict = {}
+        self.rule_of: dict = {}
+
+    def add(self, index: int, di, real: str, why: str | None) -> int:
+        tid = self.count
+        self.count += 1
+        self.rule_of[tid] = index
+        if why:
+            self.asm[tid] = Assumption("dir", why, index)
+        if di is not None:
+            self.by_di.setdefault(di, []).append(tid)
+        else:
+            self.real_nodi.setdefault(real, []).append(tid)
+        self.real_all.setdefault(real, []).append(tid)
+        return tid
+
+    def __call__(self, names) -> dict:
+        T: dict = {}
+        by_di = self.by_di
+        for x in names:
+            if x.exists is False:
+                continue
+            anc = x.ancestry
+            if anc is not None:
+                if by_di:
+                    for a in anc:
+                        ts = by_di.get(a)
+                        if ts:
+                            for t in ts:
+                                T[t] = True
+                real_map = self.real_nodi
+            else:
+                real_map = self.real_all
+            if not real_map:
+                continue
+            rp = x.realpath
+            by_path = False
+            if rp is None:
+                if x.path is None or not x.path.startswith("/"):
+                    T.setdefault(-1, []).append(Assumption(
+                        "dir", "a name's location unknown: assumed outside dir="))
+                    continue
+                rp = _norm(x.path)
+                by_path = True
+            p = rp
+            while True:
+                ts = real_map.get(p)
+                if ts:
+                    for t in ts:
+                        if T.get(t) is True:
+                            continue
+                        a = self.asm.get(t)
+                        if a is None and by_path:
+                            a = Assumption("dir", "a name's realpath unknown: dir= compared with "
+                                                  "the path as written", self.rule_of[t])
+                        T[t] = a if a is not None else True
+                if p == "/":
+                    break
+                p = p.rpartition("/")[0] or "/"
+        return T
 
 
 # ---- compile ---------------------------------------------------------------------------------
@@ -798,6 +945,7 @@ def compile_rules(items: Iterable, *, host: str = "x86_64",
         live.append((idx, rule, it, op))
 
     c = CompiledRules(host, ident, (), ())
+    c._trees = _Trees()
     infos: list[RuleInfo] = []
     prio_low, prio_high = _PRIO_BASE, _PRIO_BASE - 1
     nid = 0
@@ -827,6 +975,7 @@ def compile_rules(items: Iterable, *, host: str = "x86_64",
         cr.tree = None
         cr.watch = None
         cr.inode_vals = ()
+        cr.tid = None
         for t in cr.fields:
             if isinstance(t, Field) and (t.name in SUBJ_FIELDS or t.name in OBJ_FIELDS):
                 cr.dead = f"{t.name}: no LSM is modelled, LSM fields never match (assumed no active LSM)"
@@ -841,6 +990,8 @@ def compile_rules(items: Iterable, *, host: str = "x86_64",
                 real = f.real or _norm(str(t.value))
                 cr.tree = (di, real.rstrip("/") or "/", (f"dir={t.value}: not resolvable here, "
                                                          "compared as written") if f.assumed else None)
+                if not cr.dead:
+                    cr.tid = c._trees.add(cr.index, *cr.tree)
             if isinstance(t, Field) and t.name == "path":
                 cr.watch = str(t.value)
             if isinstance(t, Field) and t.name == "inode" and t.op == "=":
@@ -879,7 +1030,11 @@ def compile_rules(items: Iterable, *, host: str = "x86_64",
             c._exclude.append(cr)
     c._exit.sort(key=lambda r: -r.prio)
     c._inode.sort(key=lambda r: -r.prio)
-    for d in (c._w_inode, c._w_canon, c._i_index):
+    for k, v in c._w_canon.items():
+        v2 = [x for x in v if not x[2]]
+        if v2:
+            c._w_noino[k] = v2
+    for d in (c._w_inode, c._w_canon, c._i_index, c._w_noino):
         for v in d.values():
             v.sort(key=lambda x: -(x[0].prio if isinstance(x, tuple) else x.prio))
     c._task_fns = tuple((_TaskGen(cr).build(), cr) for cr in c._task)
@@ -1002,7 +1157,7 @@ def _fs_blind(c: CompiledRules, names):
     return tuple(out) if changed else names
 
 
-def _name_hits(c: CompiledRules, x, A_local: list):
+def _name_hits(c: CompiledRules, x):
     """Inode-pass rules whose identity matches name x: [(cr, assumption|None)] by prio desc."""
     hits = []
     if x.exists is False:
@@ -1015,10 +1170,10 @@ def _name_hits(c: CompiledRules, x, A_local: list):
             h = c._w_inode.get((dev, ino))
             if h:
                 hits.extend(h)
-        if c._w_canon and x.realpath is not None:
-            h = c._w_canon.get(x.realpath)
+        if c._w_noino and x.realpath is not None:
+            h = c._w_noino.get(x.realpath)
             if h:
-                hits.extend((cr, asm) for cr, asm, has_ino in h if not has_ino)
+                hits.extend((cr, asm) for cr, asm, has_ino in h)
     elif c._w_canon:
         key = x.realpath
         why = None
@@ -1048,25 +1203,76 @@ def simulate(compiled: CompiledRules, records: Iterable[Record], *,
     record no rule matched whose evaluation rested on assumptions (all of them with
     ``all_records``)."""
     c = compiled
-    rows = c._rows
-    entry = c._entry
-    task_fns = c._task_fns
+    if c._task_fns or c._fs_never:
+        yield from _simulate_general(c, records, all_records)
+        return
+    disp: dict = {}
+    dget = disp.get
     excl = c._excl_fns
+    has_inode = bool(c._inode)
+    A: list = []
+    idx = -1
+    for r in records:
+        idx += 1
+        e = dget((r.arch, r.nr))
+        if e is None:
+            e = disp[(r.arch, r.nr)] = c._entry(r.arch, r.nr) if 0 <= r.nr < 2048 else _EMPTY_ENTRY
+        win = e[0](r, A)
+        via = "exit"
+        if has_inode and e[1]:
+            names = r.names
+            if names:
+                wp = win.prio if win is not None else 0
+                wfns = e[1]
+                for x in names:
+                    hits = _name_hits(c, x)
+                    if not hits:
+                        continue
+                    found = None
+                    for cr, asm in hits:
+                        if cr.prio <= wp:
+                            break
+                        fn = wfns.get(cr.id)
+                        if fn is not None and fn(r, A, x):
+                            if asm is not None:
+                                A.append(asm)
+                            found = cr
+                            break
+                    if found is not None:
+                        win, via = found, "watch"
+                        break
+        if win is None:
+            if r.forced:
+                action, rule, key, via = "always", None, None, "forced"
+            elif A or all_records:
+                yield Decision(idx, None, "none", None, "exit", None, tuple(dict.fromkeys(A)))
+                A.clear()
+                continue
+            else:
+                continue
+        else:
+            action, rule, key = win.action, win.index, win.key
+        excluded = None
+        if action == "always" and excl:
+            for fn, cr in excl:
+                if fn(r, A):
+                    excluded = cr.index
+                    break
+        yield Decision(idx, rule, action, key, via, excluded, tuple(dict.fromkeys(A)) if A else ())
+        A.clear()
+
+
+def _simulate_general(c: CompiledRules, records: Iterable[Record], all_records: bool
+                      ) -> Iterator[Decision]:
+    """simulate() with task-list or filesystem-list rules loaded."""
+    excl = c._excl_fns
+    task_fns = c._task_fns
     has_inode = bool(c._inode)
     fs_never = bool(c._fs_never)
     task_cache: dict = {}
     A: list = []
     for idx, r in enumerate(records):
-        nr = r.nr
-        row = rows.get(r.arch)
-        if row is None:
-            row = c._row(r.arch)
-        if 0 <= nr < 2048:
-            e = row[nr]
-            if e is None:
-                e = entry(r.arch, nr)
-        else:
-            e = _EMPTY_ENTRY
+        e = c._entry(r.arch, r.nr) if 0 <= r.nr < 2048 else _EMPTY_ENTRY
         win = None
         via = "exit"
         prio = 0
@@ -1098,19 +1304,13 @@ def simulate(compiled: CompiledRules, records: Iterable[Record], *,
             if names is not r.names:
                 r = r.creds(names=names)
         if prio < _TASK_PRIO:
-            for fn, cr in (e[0] if (names or names is None) else e[1]):
-                if fn(r, A):
-                    win = cr
-                    break
-            if has_inode and names and e[2]:
+            win = e[0](r, A)
+            if has_inode and names and e[1]:
                 wp = win.prio if win is not None else prio
-                wfns = e[2]
+                wfns = e[1]
                 for x in names:
-                    hits = _name_hits(c, x, A)
-                    if not hits:
-                        continue
                     found = None
-                    for cr, asm in hits:
+                    for cr, asm in _name_hits(c, x):
                         if cr.prio <= wp:
                             break
                         fn = wfns.get(cr.id)
