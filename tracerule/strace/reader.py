@@ -541,11 +541,11 @@ class TraceReader:
             pre = G.RESUMED.match(body)
         elif c0 == "[":
             pre = G.PERSONALITY.match(body)
+        elif body[-1] == ">" or " = " in body:
+            pre = c0.isalnum() or c0 == "_" or c0 == "?" or (c0 == " " and body.startswith(" > "))
         else:
-            pre = _BODY_OK(body)
-            if pre is not None and body[-1] != ">" and " = " not in body:
-                pre = None
-        if pre is None:
+            pre = _BODY_OK(body) if c0 in "sP" else None     # "strace: ..." diagnostics
+        if not pre:
             return self._bad(st, ln, "cannot read this line as strace output", text)
         if tid is None:
             if st.fixed is not None:
