@@ -49,7 +49,7 @@ from tracerule.exitcodes import ExitCode
 __all__ = [
     "STRACE_FLAGS", "RecordOptions", "RecordResult", "record", "find_strace", "strace_version",
     "strace_argv", "default_output", "collect_exec_files", "privileged_reason", "read_uid_min",
-    "UNSET_ID",
+    "UNSET_ID", "STRACE_NOT_USED", "preflight", "user_environment",
 ]
 
 UNSET_ID = 4294967295

@@ -32,7 +32,7 @@ pytestmark = [
 ]
 
 
-def tr(*args, cwd=None, timeout=60, env=None, preexec=None):
+def tr(*args, cwd=None, timeout=60, env=None):
     return subprocess.run([TRACERULE, *args], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, env=env)
 
@@ -355,7 +355,8 @@ def test_default_name_is_dated_and_printed(tmp_path):
     assert sidecar_path(tmp_path / m.group(1)).is_file()
     cp2 = tr("record", "--", "true", cwd=tmp_path)
     m2 = re.search(r"tracing into (\S+\.strace)", cp2.stderr)
-    assert m2 and m2.group(1) != m.group(1) or cp2.returncode == 0
+    assert cp2.returncode == 0 and m2 is not None
+    assert m2.group(1) != m.group(1) and (tmp_path / m2.group(1)).is_file()
 
 
 def test_missing_strace_is_exit_4_with_a_clear_message(tmp_path):
