@@ -214,3 +214,9 @@ def test_rules_d_order_and_cross_file(tmp_path):
     (tmp_path / "notes.txt").write_text("-e 2\n")
     got = [(os.path.basename(f.file), f.id, f.line) for f in lint([str(tmp_path)], host_checks=False)]
     assert ("10-a.rules", "TR103", 1) in got and not any(g[1] == "TR200" for g in got)
+
+
+def test_contradicting_conditions_never_match():
+    got = [(f.id, f.line) for f in lint_text(f"{B64} -S openat -F auid<1000 -F auid>2000 -k imp")]
+    assert ("TR141", 1) in got
+    assert not [f for f in lint_text(f"{B64} -S openat -F auid>=1000 -F auid<2000 -k ok") if f.id == "TR141"]

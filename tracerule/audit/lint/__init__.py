@@ -23,7 +23,7 @@ from tracerule.audit.lint import checks as _checks  # noqa: F401  (registers the
 from tracerule.audit.rules.model import ControlLine, Item, Rule, Watch
 from tracerule.audit.rules.parse import ParseOptions, ParseResult, iter_items, parse_line, rules_d_files, split_line
 from tracerule.audit.tables import UnknownArch, canonical_arch, resolve_arch, table
-from tracerule.errors import Diagnostic, InputError, Severity
+from tracerule.errors import InputError, Severity
 
 __all__ = ["lint", "lint_text", "Finding", "Check", "CHECKS", "by_id", "worst", "exit_code",
            "SCHEMA_VERSION", "to_json", "host_arch"]

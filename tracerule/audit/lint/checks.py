@@ -12,7 +12,8 @@ from typing import Iterator
 
 from tracerule.audit.lint import argspec
 from tracerule.audit.lint.core import Context, Entry, Finding, check, identity
-from tracerule.audit.lint.logic import (NUMERIC, U32, Prepared, covers, holds, prepare, unset_passes)
+from tracerule.audit.lint.logic import (NUMERIC, U32, covers, intervals, prepare,
+                                        unset_passes)
 from tracerule.audit.rules import fields as F
 from tracerule.audit.rules.model import UNSET, ControlLine, Field, Rule, SyscallSet, Watch
 from tracerule.audit.tables import COMPAT, AUDIT_ARCH, table, canonical_arch
@@ -537,15 +538,24 @@ def errno_sign(ctx: Context):
 @check("TR141", "high", "numeric comparison that can never match (unsigned 32-bit)")
 def never_true(ctx: Context):
     for e in _live(ctx):
+        said = set()
         for t in e.rule.fields:
             if not (isinstance(t, Field) and t.name in NUMERIC and t.op in ("<", ">", "&")):
                 continue
             v = int(t.value) & U32
             if (t.op == "<" and v == 0) or (t.op == ">" and v == U32) or (t.op == "&" and v == 0):
+                said.add(t.name)
                 yield ctx.finding("TR141", e,
                                   f"{t.name}{t.op}{t.text}: the kernel compares unsigned 32-bit values, so "
                                   "this is never true and the rule never matches",
                                   _cmp_fix(t))
+        for name, iv in intervals(e.rule).items():
+            if iv.min() is None and name not in said:
+                ts = " ".join(f"{t.name}{t.op}{t.text}" for t in e.rule.fields
+                              if isinstance(t, Field) and t.name == name)
+                yield ctx.finding("TR141", e, f"{ts}: no value satisfies these conditions together "
+                                  "(unsigned 32-bit), so the rule never matches",
+                                  f"correct the {name} conditions (a rule has no OR: use two rules)")
 
 
 @check("TR142", "medium", "numeric comparison always true or signed by mistake (unsigned 32-bit)")
@@ -637,7 +647,8 @@ def gap_open(ctx: Context):
                 extra = " (openat2 passes its flags in struct open_how: an a2 flag filter cannot see them)" \
                     if "openat2" in missing and args else ""
                 yield _gap(ctx, "TR151", _first(entries, ["open", "openat"]), missing, arch,
-                           "open is audited, but a program can use " + " or ".join(missing), args, extra)
+                           "/".join(sorted(names & {"open", "openat"})) + " is audited, but a program can use "
+                           + " or ".join(missing), args, extra)
 
 
 @check("TR152", "medium", "chmod/chown without their *at forms")
