@@ -982,6 +982,16 @@ def compile_rules(items: Iterable, *, host: str = "x86_64",
             if isinstance(t, Field) and t.name == "exe":
                 cr.exe_path = str(t.value)
                 cr.exe_identity = ident   # type: ignore[attr-defined]
+                f = ident.facts(cr.exe_path)
+                if f.parent_exists is False:
+                    cr.dead = (f"exe={t.value}: parent directory missing at load "
+                               "(the kernel refuses the rule: ENOENT)")
+                elif f.exists is False:
+                    notes.append(Assumption("exe", f"exe={t.value}: missing at load, matches nothing "
+                                                   "(the kernel starts matching once it is created)", idx))
+                elif f.is_symlink:
+                    notes.append(Assumption("exe", f"exe={t.value}: a symlink, never matches a "
+                                                   "running program", idx))
             if isinstance(t, Field) and t.name == "dir":
                 f = ident.facts(str(t.value))
                 if f.exists is False:
