@@ -22,8 +22,12 @@ pytest.importorskip("tracerule.strace.reader", reason="the reader has not landed
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def expected_graph(sim: Sim) -> dict:
-    """{(pid, generation): {...}} from the simulation's ground truth."""
+def expected_graph(sim: Sim, form: str = "f_o") -> dict:
+    """{(pid, generation): {...}} from the simulation's ground truth.
+
+    Execs are in trace order: the order of their exit lines; in an -ff set merged by timestamps a
+    line carries the time it was started, so there it is the order of their entries.
+    """
     gen_of: dict[int, int] = {}
     key: dict[int, tuple[int, int]] = {}
     for p in sim.procs:
@@ -32,7 +36,8 @@ def expected_graph(sim: Sim) -> dict:
     out = {}
     for p in sim.procs:
         execs = []
-        for e in p.execs:
+        order = sorted(p.execs, key=lambda e: e["t_enter"]) if FORMS[form].pidcol == "ff" else p.execs
+        for e in order:
             argv = tuple(a[:32].decode("utf-8", "backslashreplace") for a in e["argv"])
             execs.append((e["path"], argv, e["ok"], e["errno"]))
         if p.exit is None:
@@ -83,7 +88,7 @@ def check(sim: Sim, form: str) -> None:
         for name, data in files.items():
             (d / name).write_bytes(data)
         g = graph_build.build_graph(str(d / "trace"), sidecar=None)
-    got, want = actual_graph(g), expected_graph(sim)
+    got, want = actual_graph(g), expected_graph(sim, form)
     text = b"".join(files.values()).decode("latin-1")
     root = sim.procs[0].pid
     if FORMS[form].pidcol == "stderr" and not re.search(rf"\[pid +{root}\]", text) and not any(

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import STRACE_DATA
@@ -119,8 +119,7 @@ def assert_same(got: list, want: list, trace_text: str | None = None) -> None:
 
 
 def source_for(d: Path, form: str, files: dict[str, bytes]) -> str:
-    if FORMS[form].pidcol == "ff":
-        return str(d / "trace")          # the -ff prefix
+    """The path to hand the reader: the file, or for -ff the prefix of ``trace.<tid>`` files."""
     return str(d / "trace")
 
 
@@ -335,7 +334,7 @@ def test_corpus_cut_at_any_byte(which, frac):
         full, _ = read_all(which)
     first_cut = _line_index(data, cut)            # lines before it are whole in the cut file
     keep = lambda e: e.line < first_cut and getattr(e, "state", E.COMPLETE) != E.UNFINISHED  # noqa: E731
-    want = [_root_as_zero(project(e), full, got) for e in full if e.line < first_cut]
+    want = [_root_as_zero(project(e), full, got) for e in full if keep(e)]
     have = [project(e) for e in got if keep(e)]
     # a syscall split across the cut is UNFINISHED in the cut file, not a complete event: drop
     # those from the full reading too (their exit line is at or after the cut)
@@ -360,9 +359,9 @@ def test_corpus_cut_at_every_line_end_quick(path):
                     assert b"\n" not in data[:cut], cut
                     continue
                 first_cut = _line_index(data, cut)
-                want = [_root_as_zero(project(e), full, got) for e in full if e.line < first_cut]
-                have = [project(e) for e in got
-                        if e.line < first_cut and getattr(e, "state", E.COMPLETE) != E.UNFINISHED]
+                keep = lambda e: e.line < first_cut and getattr(e, "state", E.COMPLETE) != E.UNFINISHED  # noqa: E731
+                want = [_root_as_zero(project(e), full, got) for e in full if keep(e)]
+                have = [project(e) for e in got if keep(e)]
                 assert_same(have, want)
 
 

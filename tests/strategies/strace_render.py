@@ -138,6 +138,8 @@ class Proc:
     exit: tuple | None = None      #: ("exited", code) | ("killed", SIGNAME, core)
     alive: bool = True
     unwaited: list["Proc"] = field(default_factory=list)
+    announced: bool = True         #: the creating call has returned the pid
+    reaped: bool = False
 
     def __repr__(self) -> str:  # short, for hypothesis output
         return f"Proc({self.pid}, parent={self.parent.pid if self.parent else None})"
@@ -154,6 +156,7 @@ class Task:
     waits_for: "Task | None" = None      #: futex wait for this thread
     thread_exec: bool = False            #: pending is an execve from a non-leader thread
     comm: str = "strace"
+    announced: bool = True               #: the creating call has returned this tid
 
 
 class Action(NamedTuple):
@@ -278,6 +281,15 @@ class Sim:
         self.next_tid += self.rnd.randint(1, 3)
         return tid
 
+    def release(self, tid: int) -> None:
+        if tid not in self.retired and tid not in self.released and tid not in self.tasks:
+            self.released.append(tid)
+
+    def reap(self, proc: Proc) -> None:
+        proc.reaped = True
+        if proc.announced:
+            self.release(proc.pid)
+
     def live_tasks(self, proc: Proc) -> list[Task]:
         return [t for t in self.tasks.values() if t.proc is proc]
 
@@ -287,6 +299,7 @@ class Sim:
     def enter(self, task: Task, call: Call) -> None:
         task.pending = call
         self.emit("enter", task.tid, call)
+        call.t_enter = self.actions[-1].t  # type: ignore[attr-defined]
 
     def leave(self, task: Task) -> None:
         call = task.pending
@@ -294,9 +307,17 @@ class Sim:
         task.pending = None
         if call.kind == "exec" and call.exec_ok:
             task.comm = call.new_comm or task.comm
+        if call.kind == "exec":
+            self.note_exec(task, call)      # execs are in the order of their exits
         self.emit("leave", task.tid, call)
-        if call.kind == "create" and call.ret_val and call.ret_val > 0 and call.child is not None:
-            pass
+        if getattr(call, "reaps", None) is not None:
+            self.reap(call.reaps)
+        if call.kind == "create" and call.child is not None:
+            call.child.announced = True
+            if call.child.tid == call.child.proc.pid:
+                call.child.proc.announced = True
+                if not call.child.proc.alive and call.child.proc.reaped:
+                    self.release(call.child.proc.pid)
 
     def whole(self, task: Task, call: Call) -> None:
         self.enter(task, call)
@@ -365,8 +386,10 @@ class Sim:
             else:
                 core = " && WCOREDUMP(s)" if child.exit and child.exit[2] else ""
                 status = f"[{{WIFSIGNALED(s) && WTERMSIG(s) == {child.exit[1] if child.exit else 'SIGKILL'}{core}}}]"
-            return Call("wait4", [A("-1"), A(status), A("0"), A("NULL")], split=1,
+            call = Call("wait4", [A("-1"), A(status), A("0"), A("NULL")], split=1,
                         ret=A(str(child.pid)), ret_val=child.pid)
+            call.reaps = child  # type: ignore[attr-defined]
+            return call
         return self.setid(task)
 
     def setid(self, task: Task) -> Call:
@@ -450,13 +473,14 @@ class Sim:
         if thread:
             proc = task.proc
             proc.threads.append(child_tid)
-            child = Task(child_tid, proc, attached=False, comm=task.comm)
+            child = Task(child_tid, proc, attached=False, comm=task.comm, announced=False)
             newproc = None
         else:
             parent = task.proc.parent if kind == "clone_parent" else task.proc
-            newproc = Proc(len(self.procs), child_tid, parent, task.tid, task.comm, threads=[child_tid])
+            newproc = Proc(len(self.procs), child_tid, parent, task.tid, task.comm, threads=[child_tid],
+                           announced=False)
             self.procs.append(newproc)
-            child = Task(child_tid, newproc, attached=False, comm=task.comm)
+            child = Task(child_tid, newproc, attached=False, comm=task.comm, announced=False)
         call.child = child
         self.tasks[child_tid] = child
         if vforkish:
@@ -518,11 +542,17 @@ class Sim:
             self.emit("exit", t.tid, text=body)
             del self.tasks[t.tid]
             self.release_vfork(t)
-            if t.tid not in self.retired:
-                self.released.append(t.tid)
+            if t is not lead and t.announced:
+                self.release(t.tid)          # a thread's tid is free at once
         proc.alive = False
         proc.exit = how
+        # a process's pid is free once it is reaped (waited for, or its parent is gone)
+        for child in proc.unwaited:
+            self.reap(child)
+        proc.unwaited.clear()
         par = proc.parent
+        if par is None or not par.alive:
+            self.reap(proc)
         if par is not None and par.alive:
             par.unwaited.append(proc)
             plead = self.leader(par)
@@ -559,11 +589,9 @@ class Sim:
             elif r < 0.45:
                 call = self.exec_call(task, False)
                 self.enter(task, call)
-                self.note_exec(task, call)
             elif r < 0.9:
                 call = self.exec_call(task, True)
                 self.enter(task, call)
-                self.note_exec(task, call)
                 self.release_vfork(task)
             else:
                 self.exit_group(task, 127)
@@ -585,12 +613,10 @@ class Sim:
         elif what == "exec_fail":
             call = self.exec_call(task, False)
             self.enter(task, call)
-            self.note_exec(task, call)
         elif what == "exec":
             if nthreads == 1:
                 call = self.exec_call(task, True)
                 self.enter(task, call)
-                self.note_exec(task, call)
                 return
             elif (self.thread_exec_ok and not is_leader and nthreads == 2):
                 lead = self.leader(proc)
@@ -599,7 +625,6 @@ class Sim:
                     call = self.exec_call(task, True)
                     task.thread_exec = True
                     self.enter(task, call)
-                    self.note_exec(task, call)
                     return
             self.enter(task, self.filler(task))
         elif what == "fork":
@@ -623,8 +648,8 @@ class Sim:
             self.whole(task, Call("exit", [A("0")], kind="exit", ret=A("?"), ret_val=None))
             self.emit("exit", task.tid, text="exited with 0")
             del self.tasks[task.tid]
-            if task.tid not in self.retired:
-                self.released.append(task.tid)
+            if task.announced:
+                self.release(task.tid)
         elif what == "exit_group":
             if self.killable_except(proc, task):
                 self.exit_group(task, rnd.choice([0, 0, 1, 2, 125, 127, 255]))
@@ -666,6 +691,7 @@ class Sim:
     def note_exec(self, task: Task, call: Call) -> None:
         info = dict(call.exec_info)  # type: ignore[attr-defined]
         info["tid"] = task.tid
+        info["t_enter"] = call.t_enter  # type: ignore[attr-defined]
         task.proc.execs.append(info)
 
     def complete_thread_exec(self, task: Task) -> None:
@@ -681,10 +707,8 @@ class Sim:
         del self.tasks[task.tid]
         self.retired.add(task.tid)
         lead.comm = call.new_comm or lead.comm
+        self.note_exec(task, call)
         self.emit("xleave", lead.tid, call, other=task.tid)
-
-    def after_leave_hook(self) -> None:
-        pass
 
     def run(self) -> None:
         rnd = self.rnd
@@ -693,7 +717,6 @@ class Sim:
         # the root starts with a successful exec, as under `strace -f CMD`
         call = self.exec_call(root, True)
         self.enter(root, call)
-        self.note_exec(root, call)
         self.leave(root)
         for _ in range(self.steps):
             ready = [t for t in self.tasks.values()
@@ -951,7 +974,8 @@ class Renderer:
                 line = s.line
                 s.write(f"strace: Process {a.tid} attached\n")
                 self.add(Exp("attached", s.name, line, a.tid, (), a.t, a.t))
-                # glued to a broken line: the diagnostic is read before that logical line's events
+                # glued to the end of a broken line: the diagnostic is read before that line's
+                # events (a second diagnostic, on a line of its own, comes after them)
                 first = next((i for i, e in enumerate(self.expected) if e.file == s.name and e.line == line), None)
                 if first is not None and first < len(self.expected) - 1:
                     self.expected.insert(first, self.expected.pop())
