@@ -1549,6 +1549,10 @@ def _naive_identity(cr: _CR, x) -> tuple[bool, Assumption | None]:
 def _naive_rule(c, cr, r, n, arch_name, sc, A) -> bool:
     if not _in_mask(cr, r.nr):
         return False
+    # a rule one of whose fields cannot hold for this syscall at all (arch, perm class, exit on
+    # exit_group...) does not match, and no unknown value of its other fields matters
+    if False in _static(cr, r.arch, r.nr):
+        return False
     for t in cr.fields:
         if not _naive_field(c, cr, t, r, n, arch_name, sc, A):
             return False
