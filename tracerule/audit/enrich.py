@@ -1,0 +1,690 @@
+"""Enrichment: a trace and its process graph -> the :class:`~tracerule.audit.record.Record` the
+kernel's audit code would see at each syscall's exit (audit-semantics.md §1.3-§1.5, §12).
+
+::
+
+    from tracerule.audit.enrich import enrich, Enricher, rule_syscall_names
+    for r in enrich("trace.txt"):                    # graph built in the same read
+        ...
+    names = rule_syscall_names(compiled)             # what the rules can match (None: all)
+    e = Enricher("trace.txt", names=names)           # only those syscalls become records
+    records = list(e); e.graph; e.stats              # the graph and counts, once iterated
+
+Per record: the arch of *this* syscall (personality spans from the graph; an execve is audited
+in the caller's arch) and its number in that arch's table (``syscall_0x1f4`` names by number,
+``???`` skipped and counted); exit value (-errno for a failure) and success; ``a0..a3`` decoded
+from the printed arguments (symbolic constants through strace's tables, fds, AT_FDCWD; strings,
+structs and arrays are pointers: unknown, None); on i386 the socket calls are ``socketcall`` with
+a0 = the call number unless ``-n`` shows the direct syscall; pid (tgid), ppid and the credentials
+at exit from the graph (unknown stays None: the simulator reports the assumption); comm; the
+program image as a shared :class:`FileRef` (at an execve's exit the new program, a failed execve
+keeps the old one) resolved through the sidecar's realpath and (dev, ino), or this host's file
+system when the trace comes from it; the PATH items the kernel collects, with absolute paths
+(cwd tracked per process from the sidecar's start cwd, chdir/fchdir and ``-yy`` decorations such
+as ``AT_FDCWD</tmp>``; dirfds from their decorations), realpaths where ``-yy`` shows them, and
+object types where the trace shows them; ``saddr_fam``; ``oflags`` for openat2; ``forced`` for a
+loginuid write (the LOGIN record forces a SYSCALL record).
+
+Speed: with ``names`` only those syscalls become records; the reader skips the other lines
+without parsing them.  Without a graph, the graph is built in the same read (the events that
+become records are held until the graph is complete; past :data:`BUFFER_LIMIT` of them the
+trace is read a second time instead).
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import socket
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from tracerule.audit import _enrich_args as E
+from tracerule.audit.record import NO_SOCKADDR, FileRef, Name, Record, TaskView
+from tracerule.audit.tables import AUDIT_ARCH, COMPAT, parse_unknown_syscall, table
+from tracerule.strace.events import UNFINISHED, Syscall
+from tracerule.strace.values import (decode_string, fd_value, open_info, parse_int,
+                                     prctl_info, split_args)
+
+__all__ = ["enrich", "Enricher", "EnrichStats", "rule_syscall_names", "STATE_NAMES",
+           "BUFFER_LIMIT"]
+
+BUFFER_LIMIT = 400_000
+#: syscalls read for the enrichment's own state (cwd, comm, personality)
+STATE_NAMES = frozenset({"chdir", "fchdir", "prctl", "personality"})
+_S_IFDIR = 0o040000
+_S_IFMT = 0o170000
+_O_CREAT, _O_EXCL, _O_DIRECTORY = 0o100, 0o200, 0o200000
+_AT_SYMLINK_NOFOLLOW, _AT_EMPTY_PATH, _AT_SYMLINK_FOLLOW = 0x100, 0x1000, 0x400
+_ARCH_OF = {"b64": "x86_64", "b32": "i386", "x32": "x86_64"}
+
+
+@dataclass
+class EnrichStats:
+    """Counts of one enrichment run (complete once the iteration ended)."""
+
+    syscalls: int = 0          #: syscall events looked at (those the reader yielded)
+    records: int = 0           #: records produced
+    unnamed: int = 0           #: ``???`` syscalls (number unknown): skipped
+    unknown_names: dict = field(default_factory=dict)   #: names not in the arch's table: skipped
+    unfinished: int = 0        #: syscalls that never returned (not exit/exit_group): skipped
+    arch_fixed: int = 0        #: name only in the other table of the host: arch switched
+    socketcall_assumed: int = 0  #: i386 socket calls taken as socketcall (no -n number)
+    passes: int = 1            #: reads of the trace
+    host_resolved: bool = False
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"syscalls": self.syscalls, "records": self.records, "unnamed": self.unnamed,
+                "unknown_names": dict(self.unknown_names), "unfinished": self.unfinished,
+                "arch_fixed": self.arch_fixed, "socketcall_assumed": self.socketcall_assumed,
+                "passes": self.passes, "host_resolved": self.host_resolved,
+                "notes": list(self.notes)}
+
+
+def rule_syscall_names(compiled, host: str = "x86_64") -> frozenset[str] | None:
+    """The syscall names (as strace prints them) the compiled rules' masks can match, over the
+    host's arch and its 32-bit ABI; None when some rule looks at every syscall (``-S all``, a
+    watch, a task-list ``always``)."""
+    arches = [host] + ([COMPAT[host]] if COMPAT.get(host) else [])
+    out: set[str] = set()
+    for info in compiled.rules:
+        if info.via == "task" and info.action == "always":
+            return None
+        if info.via not in ("exit", "watch"):
+            continue
+        rule = info.rule
+        sc = rule.syscalls
+        if sc is None or sc.all:
+            return None
+        wanted = arches
+        archs = [f for f in rule.arch_fields if f.op == "="]
+        if archs:
+            inv = {v: k for k, v in AUDIT_ARCH.items()}
+            a = inv.get(int(archs[-1].value))
+            wanted = [a] if a in arches else []
+        for a in wanted:
+            t = table(a)
+            for nr in sc.numbers:
+                n = t.name(nr)
+                if n is not None:
+                    out.add(n)
+                    if n == "socketcall":
+                        out.update(E.SOCKETCALL)
+                out.add(f"syscall_{nr:#x}")
+                out.add(f"syscall_{nr}")
+    return frozenset(out)
+
+
+def enrich(source, graph=None, *, names: Iterable[str] | None = None, sidecar="auto",
+           host_resolve: bool | None = None, uid: int | None = None, gid: int | None = None,
+           auid: int | None = None) -> Iterator[Record]:
+    """Records for every completed syscall of ``source`` (only ``names`` when given).
+
+    ``graph``: the trace's :class:`~tracerule.graph.ProcessGraph` (built in the same read when
+    None); ``sidecar``: "auto" (beside the trace), a path, a Sidecar, or None; ``host_resolve``:
+    stat files on this host (True), never (False), or when the sidecar's hostname is this host's
+    (None); ``uid``/``gid``/``auid``: start credentials the user states (graph build only)."""
+    return iter(Enricher(source, graph, names=names, sidecar=sidecar, host_resolve=host_resolve,
+                         uid=uid, gid=gid, auid=auid))
+
+
+class _PState:
+    """Per-process enrichment state."""
+
+    __slots__ = ("proc", "cred_lines", "creds", "exec_lines", "exes", "comms", "cwd_lines",
+                 "cwds", "task", "pers", "exe0", "comm0", "cred_vals", "arch_lines", "arches",
+                 "exec_by_line")
+
+
+class Enricher:
+    """Iterable of records; ``graph``, ``report`` (the reader's) and ``stats`` after iterating."""
+
+    def __init__(self, source, graph=None, *, names: Iterable[str] | None = None,
+                 sidecar="auto", host_resolve: bool | None = None, uid: int | None = None,
+                 gid: int | None = None, auid: int | None = None, host: str = "x86_64") -> None:
+        from tracerule import sidecar as S
+
+        if not isinstance(source, (str, os.PathLike)):
+            raise TypeError("enrich: source must be a trace path")
+        self.source = str(source)
+        if sidecar == "auto":
+            found = S.find_sidecar(self.source) if os.path.exists(self.source) else None
+            self.sidecar = S.read_sidecar(found) if found is not None else None
+        elif isinstance(sidecar, (str, os.PathLike)):
+            self.sidecar = S.read_sidecar(sidecar)
+        else:
+            self.sidecar = sidecar
+        self.graph = graph
+        self.names = None if names is None else frozenset(names)
+        self.host = host
+        if host_resolve is None:
+            hn = self.sidecar.hostname if self.sidecar is not None else None
+            host_resolve = bool(hn) and hn == socket.gethostname()
+        self.host_resolve = bool(host_resolve)
+        self.creds_given = (uid, gid, auid)
+        self.stats = EnrichStats(host_resolved=self.host_resolve)
+        self.report = None
+        self._files: dict = {}
+        self._fileref: dict = {}
+        self._hostnames: dict = {}
+        self._states: dict = {}
+        self._by_tid: dict = {}
+        self._tidcomm: dict = {}
+        self._done = False
+
+    # ---- driving -----------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Record]:
+        if self._done:
+            raise RuntimeError("an Enricher is iterated once")
+        self._done = True
+        from tracerule.graph.build import NAMES as GRAPH_NAMES, GraphBuilder
+        from tracerule.strace.reader import TraceReader
+
+        keep = None if self.names is None else self.names | STATE_NAMES
+        if self.graph is not None:
+            self._index()
+            reader = TraceReader(self.source, names=keep)
+            yield from self._run(reader)
+            self.report = reader.report
+            return
+        read = None if keep is None else keep | GRAPH_NAMES
+        reader = TraceReader(self.source, names=read)
+        uid, gid, auid = self.creds_given
+        b = GraphBuilder(sidecar=self.sidecar, uid=uid, gid=gid, auid=auid, source=self.source)
+        feed = b.feed
+        buf: list | None = []
+        for ev in reader:
+            feed(ev)
+            if buf is not None and type(ev) is Syscall and (keep is None or ev.name in keep):
+                buf.append(ev)
+                if len(buf) > BUFFER_LIMIT:
+                    buf = None
+        self.graph = b.finish(reader.report)
+        self.report = reader.report
+        self._index()
+        if buf is not None:
+            yield from self._run(buf)
+            return
+        self.stats.passes = 2
+        reader2 = TraceReader(self.source, names=keep)
+        yield from self._run(reader2)
+
+    def _index(self) -> None:
+        by: dict[int, list] = {}
+        for p in self.graph.processes:
+            for t in (p.pid,) + tuple(p.threads):
+                by.setdefault(t, []).append((p.start_line, p))
+        for v in by.values():
+            v.sort(key=lambda x: x[0])
+        self._by_tid = by
+
+    def _proc(self, tid: int, line: int):
+        lst = self._by_tid.get(tid)
+        if not lst:
+            return None
+        if len(lst) == 1:
+            return lst[0][1]
+        i = bisect_right([s for s, _ in lst], line) - 1
+        return lst[max(i, 0)][1]
+
+    # ---- per-process state -------------------------------------------------------------------
+    def _state(self, p) -> _PState:
+        st = self._states.get(p.id)
+        if st is not None:
+            return st
+        st = _PState()
+        st.proc = p
+        st.cred_lines = [c.line for c in p.creds]
+        st.creds = [c.creds for c in p.creds]
+        st.cred_vals = {}
+        ok = [e for e in p.execs if e.ok]
+        st.exec_lines = [e.line for e in ok]
+        st.exes = [None] * len(ok)
+        st.comms = [None] * len(ok)
+        st.exec_by_line = {e.line: e for e in p.execs}
+        st.arch_lines = [a.start_line for a in p.arch]
+        st.arches = [a.arch for a in p.arch]
+        st.pers = []
+        parent = self.graph.get(p.parent_id) if p.parent_id else None
+        pst = self._state(parent) if parent is not None and parent is not p else None
+        if pst is not None:
+            cwd = self._cwd_at(pst, p.start_line)
+            st.exe0, st.comm0 = self._exe_at(pst, p.start_line)
+            per = self._pers_at(pst, p.start_line)
+        else:
+            cwd = self.sidecar.cwd if self.sidecar is not None and p is self.graph.processes[0] \
+                else None
+            st.exe0, st.comm0 = None, None
+            per = 0 if p is self.graph.processes[0] else None
+        st.cwd_lines = [p.start_line]
+        st.cwds = [cwd]
+        st.pers = [(p.start_line, per)]
+        c0 = st.creds[0] if st.creds else None
+        if c0 is not None:
+            st.task = TaskView(p.pid, uid=c0.uid.value, euid=c0.euid.value, suid=c0.suid.value,
+                               fsuid=c0.fsuid.value, gid=c0.gid.value, egid=c0.egid.value,
+                               sgid=c0.sgid.value, fsgid=c0.fsgid.value, groups=c0.groups,
+                               auid=c0.auid.value, sessionid=c0.sessionid.value, pers=per)
+        else:
+            st.task = None
+        self._states[p.id] = st
+        return st
+
+    @staticmethod
+    def _cwd_at(st: _PState, line: int) -> str | None:
+        i = bisect_right(st.cwd_lines, line) - 1
+        return st.cwds[max(i, 0)]
+
+    @staticmethod
+    def _pers_at(st: _PState, line: int):
+        v = st.pers[0][1]
+        for ln, x in st.pers:
+            if ln > line:
+                break
+            v = x
+        return v
+
+    def _set_cwd(self, st: _PState, line: int, cwd: str | None) -> None:
+        if cwd is None or st.cwds[-1] == cwd:
+            return
+        st.cwd_lines.append(line)
+        st.cwds.append(cwd)
+
+    def _exe_at(self, st: _PState, line: int):
+        """(FileRef, comm) of the image the process runs after the syscall on ``line``."""
+        i = bisect_right(st.exec_lines, line) - 1
+        if i < 0:
+            return st.exe0, st.comm0
+        ref = st.exes[i]
+        if ref is None:
+            e = [x for x in st.proc.execs if x.ok][i]
+            path = e.path
+            if e.syscall == "execveat" or not path.startswith("/"):
+                base = self._cwd_at(st, e.line)
+                path = _absolute(path, base) or path
+            ref = st.exes[i] = self._file_ref(e.path, path)
+            st.comms[i] = _comm_of(path)
+        return ref, st.comms[i]
+
+    def _file_ref(self, as_executed: str, path: str) -> FileRef:
+        ref = self._fileref.get(path)
+        if ref is not None:
+            return ref
+        f = self._sidecar_file(as_executed, path)
+        if f is not None and (f.dev is not None or f.realpath is not None):
+            ref = FileRef(f.realpath or path, f.dev, f.ino, f.realpath)
+        elif self.host_resolve and path.startswith("/"):
+            ref = FileRef.of(path)
+            if ref.realpath is not None:
+                ref = FileRef(ref.realpath, ref.dev, ref.ino, ref.realpath)
+        else:
+            ref = FileRef(path, None, None, None)
+        self._fileref[path] = ref
+        return ref
+
+    def _sidecar_file(self, as_executed: str, path: str | None):
+        sc = self.sidecar
+        if sc is None:
+            return None
+        key = (as_executed, path)
+        if key in self._files:
+            return self._files[key]
+        f = sc.file(as_executed)
+        if f is None and path is not None and path != as_executed:
+            f = sc.file(path)
+        self._files[key] = f
+        return f
+
+    def _creds(self, st: _PState, line: int):
+        i = bisect_right(st.cred_lines, line) - 1
+        if i < 0:
+            i = 0
+        v = st.cred_vals.get(i)
+        if v is None:
+            if not st.creds:
+                v = (None,) * 10 + (None,)
+            else:
+                c = st.creds[i]
+                v = (c.uid.value, c.euid.value, c.suid.value, c.fsuid.value, c.gid.value,
+                     c.egid.value, c.sgid.value, c.fsgid.value, c.auid.value, c.sessionid.value,
+                     c.groups)
+            st.cred_vals[i] = v
+        return v
+
+    def _arch(self, st: _PState, line: int) -> str:
+        i = bisect_right(st.arch_lines, line) - 1
+        return st.arches[max(i, 0)] if st.arches else "b64"
+
+    # ---- the records -------------------------------------------------------------------------
+    def _run(self, events) -> Iterator[Record]:
+        names = self.names
+        stats = self.stats
+        host = self.host
+        compat = COMPAT.get(host)
+        tables = {"b64": table(host)}
+        if compat:
+            tables["b32"] = table(compat)
+        audit_arch = {"b64": AUDIT_ARCH[host], "b32": AUDIT_ARCH.get(compat or "", 0),
+                      "x32": AUDIT_ARCH[host]}
+        graph_procs = self.graph.processes
+        last_tid = None
+        last = None
+        for ev in events:
+            if type(ev) is not Syscall:
+                continue
+            name = ev.name
+            tid = ev.tid
+            line = ev.line
+            if tid == 0 and graph_procs:
+                tid = graph_procs[0].pid
+            if tid != last_tid or last is None or (line < last[1] or line >= last[2]):
+                p = self._proc(tid, line)
+                if p is None:
+                    continue
+                st = self._state(p)
+                last_tid = tid
+                last = (st, p.start_line, _next_start(self._by_tid.get(tid), p.start_line))
+            st = last[0]
+            if name in STATE_NAMES:
+                self._track(st, ev)
+                if names is not None and name not in names:
+                    continue
+            stats.syscalls += 1
+            if ev.state == UNFINISHED and name not in ("exit", "exit_group"):
+                stats.unfinished += 1
+                continue
+            r = self._record(st, ev, name, tid, line, tables, audit_arch)
+            if r is not None:
+                stats.records += 1
+                yield r
+
+    def _track(self, st: _PState, ev: Syscall) -> None:
+        name = ev.name
+        if ev.ret != 0 and name != "prctl":
+            return
+        if name == "chdir":
+            toks = split_args(ev.args)
+            sv = decode_string(toks[0]) if toks else None
+            if sv is not None:
+                base = self._cwd_at(st, ev.line)
+                self._set_cwd(st, ev.line, _absolute(_text(sv.data), base))
+        elif name == "fchdir":
+            fv = fd_value(ev.args)
+            if fv is not None and fv.path is not None:
+                self._set_cwd(st, ev.line, _text(fv.path))
+        elif name == "personality":
+            v = parse_int(split_args(ev.args)[0]) if ev.args else None
+            if v is None:
+                v = E.scalar(split_args(ev.args)[0]) if ev.args else None
+            if v is not None and v != 0xFFFFFFFF:
+                st.pers.append((ev.line, v))
+        elif name == "prctl" and "PR_SET_NAME" in ev.args and ev.ret == 0:
+            pi = prctl_info(ev)
+            if pi is not None and pi.comm is not None:
+                self._tidcomm[ev.tid] = (ev.line, _text(pi.comm)[:15])
+
+    def _record(self, st: _PState, ev: Syscall, name: str, tid: int, line: int, tables,
+                audit_arch) -> Record | None:
+        stats = self.stats
+        if name == "???" or name.startswith("???"):
+            stats.unnamed += 1
+            return None
+        entry = ev.entry_line or line
+        ex = st.exec_by_line.get(line) if name in ("execve", "execveat") else None
+        arch = ex.arch if ex is not None else self._arch(st, entry)
+        base = name
+        if "#" in base:        # x32 "readv#64"
+            base = base.split("#", 1)[0]
+        t = tables.get(arch) or tables["b64"]
+        nr = t.nr(base)
+        if nr is None:
+            nr = parse_unknown_syscall(base)
+            if nr is None:
+                other = tables.get("b32" if arch == "b64" else "b64")
+                n2 = other.nr(base) if other is not None else None
+                if n2 is not None:
+                    arch = "b32" if arch == "b64" else "b64"
+                    nr = n2
+                    t = other
+                    stats.arch_fixed += 1
+                else:
+                    stats.unknown_names[base] = stats.unknown_names.get(base, 0) + 1
+                    return None
+        if ev.scno is not None and ev.scno != nr:
+            nr = ev.scno
+        if arch == "x32":
+            nr |= 0x40000000
+        aarch = audit_arch.get(arch, audit_arch["b64"])
+        args = ev.args or ""
+        a0 = a1 = a2 = a3 = None
+        socketcall = arch == "b32" and base in E.SOCKETCALL and (
+            ev.scno is None or ev.scno == 102) and "socketcall" in t.by_name
+        if socketcall and ev.scno is None and t.nr(base) is not None:
+            # both a direct syscall and socketcall exist: strace prints the same name; glibc on
+            # i386 uses socketcall unless built for kernels >= 4.3
+            stats.socketcall_assumed += 1
+        if socketcall:
+            nr = t.nr("socketcall")
+            a0 = E.SOCKETCALL[base]
+        else:
+            a0, a1, a2, a3 = E.registers(base, args, _ARCH_OF.get(arch, "x86_64"))
+        exit_v = E.exit_value(ev.ret, ev.errno)
+        if name in ("exit", "exit_group"):
+            exit_v = None
+        failed = exit_v is not None and -4095 <= exit_v <= -1
+        uid, euid, suid, fsuid, gid, egid, sgid, fsgid, auid, ses, groups = self._creds(st, line)
+        exe, comm = self._exe_at(st, line)
+        tc = self._tidcomm.get(tid)
+        if ev.comm is not None:
+            comm = ev.comm[:15]
+        elif tc is not None and tc[0] <= line and (not st.exec_lines or st.exec_lines[-1] < tc[0]
+                                                    or bisect_right(st.exec_lines, line) ==
+                                                    bisect_right(st.exec_lines, tc[0])):
+            comm = tc[1]
+        names = self._names(st, ev, base, args, failed, ex)
+        saddr = E.saddr_family(base, args, failed) if (base in E.SOCKADDR_SYSCALLS) else NO_SOCKADDR
+        oflags = None
+        if base == "openat2":
+            oi = open_info(ev)
+            oflags = oi.flags if oi is not None else None
+        forced = base == "write" and not failed and "loginuid>" in args
+        p = st.proc
+        return Record(aarch, nr, exit=exit_v, a0=a0, a1=a1, a2=a2, a3=a3, pid=p.pid, ppid=p.ppid,
+                      uid=uid, euid=euid, suid=suid, fsuid=fsuid, gid=gid, egid=egid, sgid=sgid,
+                      fsgid=fsgid, groups=groups, auid=auid, sessionid=ses,
+                      pers=self._pers_at(st, line), comm=comm, exe=exe, names=names,
+                      saddr_fam=saddr, oflags=oflags, task=st.task, forced=forced,
+                      source=ev.file, line=line, tid=tid)
+
+    # ---- PATH items ----------------------------------------------------------------------------
+    def _names(self, st: _PState, ev: Syscall, base: str, args: str, failed: bool, ex):
+        spec = E.PATH_SPECS.get(base)
+        if spec is None:
+            return ()
+        toks = split_args(args)
+        cwd = self._cwd_at(st, ev.entry_line or ev.line)
+        errno = ev.errno
+        out: list[Name] = []
+        if base == "rename" or base.startswith("renameat"):
+            paths = []
+            for idx, dfd, _ in spec:
+                paths.append(self._resolve(toks, idx, dfd, cwd, st, ev))
+            olds, news = paths
+            for ap, _ in (olds, news):
+                out.append(self._name(_parent(ap), "PARENT", exists=True if ap else None,
+                                      mode=_S_IFDIR))
+            out.append(self._name(olds[0], "DELETE", exists=None if failed else True,
+                                  as_passed=olds[1]))
+            out.append(self._name(news[0], "CREATE", exists=None if failed else True,
+                                  as_passed=news[1]))
+            return tuple(out)
+        for idx, dfd, kind in spec:
+            if kind == "F":
+                fv = fd_value(toks[idx]) if len(toks) > idx else None
+                if fv is None or fv.path is None:
+                    return None
+                p = _text(fv.path)
+                out.append(self._name(p, "NORMAL", exists=True, realpath=p))
+                continue
+            ap, passed = self._resolve(toks, idx, dfd, cwd, st, ev)
+            if passed is None:
+                return None
+            if kind == "A":
+                flags = E.scalar(toks[-1]) if toks else None
+                if passed == "" and flags is not None and flags & _AT_EMPTY_PATH:
+                    fv = fd_value(toks[dfd]) if dfd is not None and len(toks) > dfd else None
+                    if fv is None or fv.path is None:
+                        return None
+                    p = _text(fv.path)
+                    out.append(self._name(p, "NORMAL", exists=True, realpath=p,
+                                          mode=E.stat_mode(args)))
+                    continue
+                kind = "L" if flags is not None and flags & _AT_SYMLINK_NOFOLLOW else "N"
+            if kind in ("N", "L"):
+                mode = E.stat_mode(args) if not failed else None
+                out.append(self._name(ap, "NORMAL", exists=_exists(failed, errno),
+                                      as_passed=passed, mode=mode, follow=kind == "N"))
+            elif kind == "D":
+                out.append(self._name(_parent(ap), "PARENT", exists=True if ap else None,
+                                      mode=_S_IFDIR))
+                out.append(self._name(ap, "DELETE", exists=_exists(failed, errno),
+                                      as_passed=passed, follow=False))
+            elif kind == "C":
+                out.append(self._name(_parent(ap), "PARENT", exists=True if ap else None,
+                                      mode=_S_IFDIR))
+                mode = _S_IFDIR if base.startswith("mkdir") else None
+                if failed:
+                    out.append(self._name(ap, "NORMAL" if errno == "EEXIST" else "UNKNOWN",
+                                          exists=True if errno == "EEXIST" else _exists(True, errno),
+                                          as_passed=passed, follow=False))
+                else:
+                    out.append(self._name(ap, "CREATE", exists=True, as_passed=passed, mode=mode,
+                                          follow=False))
+            elif kind == "O":
+                oi = open_info(ev)
+                flags = oi.flags if oi is not None else None
+                real = _text(oi.fd_path) if oi is not None and oi.fd_path is not None else None
+                mode = _S_IFDIR if (flags is not None and flags & _O_DIRECTORY and not failed) \
+                    else None
+                if flags is not None and flags & _O_CREAT:
+                    out.append(self._name(_parent(ap), "PARENT", exists=True if ap else None,
+                                          mode=_S_IFDIR))
+                    new = bool(flags & _O_EXCL) and not failed
+                    out.append(self._name(ap, "CREATE" if new else "NORMAL",
+                                          exists=_exists(failed, errno), as_passed=passed,
+                                          realpath=real))
+                else:
+                    out.append(self._name(ap, "NORMAL", exists=_exists(failed, errno),
+                                          as_passed=passed, realpath=real, mode=mode))
+            elif kind == "X":
+                out.extend(self._exec_names(ap, passed, failed, errno, ev, base, toks, dfd))
+        return tuple(out)
+
+    def _resolve(self, toks, idx: int, dfd, cwd, st, ev):
+        """(absolute path or None, path as passed or None)."""
+        if len(toks) <= idx:
+            return None, None
+        sv = decode_string(toks[idx])
+        if sv is None:
+            return None, None
+        passed = _text(sv.data)
+        if passed.startswith("/"):
+            return _norm(passed), passed
+        base = cwd
+        if dfd is not None and len(toks) > dfd:
+            fv = fd_value(toks[dfd])
+            if fv is not None:
+                if fv.path is not None:
+                    base = _text(fv.path)
+                    if fv.fd == -100:
+                        self._set_cwd(st, ev.entry_line or ev.line, base)
+                elif fv.fd != -100:
+                    base = None
+        if passed == "":
+            return base, passed
+        return _absolute(passed, base), passed
+
+    def _name(self, path: str | None, nametype: str, *, exists=True, as_passed: str | None = None,
+              realpath: str | None = None, mode: int | None = None, follow: bool = True) -> Name:
+        if path is None:
+            return Name(as_passed, nametype=nametype, exists=exists, rdev=None)
+        if self.host_resolve and exists is not False:
+            key = (path, follow)
+            n = self._hostnames.get(key)
+            if n is None:
+                n = self._hostnames[key] = Name.of(path, follow=follow)
+            if n.exists:
+                return Name(path, realpath=realpath or n.realpath, dev=n.dev, ino=n.ino,
+                            mode=n.mode, ouid=n.ouid, ogid=n.ogid, rdev=n.rdev, nametype=nametype,
+                            exists=True, ancestry=n.ancestry)
+        if realpath is None and exists is not False:
+            f = self._sidecar_file(path, None) if self.sidecar is not None else None
+            if f is not None and f.dev is not None:
+                return Name(path, realpath=f.realpath or path, dev=f.dev, ino=f.ino, mode=f.mode,
+                            ouid=f.uid, ogid=f.gid, nametype=nametype, exists=True, rdev=0)
+        return Name(path, realpath=realpath, mode=mode, nametype=nametype, exists=exists,
+                    rdev=None)
+
+    def _exec_names(self, ap, passed, failed, errno, ev, base, toks, dfd) -> list[Name]:
+        """The program and its interpreter chain (#! interpreter, ELF loader) from the sidecar."""
+        if base == "execveat" and passed == "" and dfd is not None and len(toks) > dfd:
+            fv = fd_value(toks[dfd])
+            ap = _text(fv.path) if fv is not None and fv.path is not None else None
+        out = [self._name(ap, "NORMAL", exists=_exists(failed, errno), as_passed=passed)]
+        if failed and errno in ("ENOENT", "ENOTDIR", "ELOOP", "ENAMETOOLONG"):
+            return out
+        f = self._sidecar_file(passed or "", ap)
+        seen = {ap}
+        while f is not None and f.interpreter and f.interpreter not in seen and len(out) < 4:
+            interp = f.interpreter
+            seen.add(interp)
+            out.append(self._name(_norm(interp), "NORMAL", exists=True))
+            f = self._sidecar_file(interp, _norm(interp))
+        return out
+
+
+def _next_start(lst, start: int) -> int:
+    if not lst:
+        return 1 << 62
+    for s, _ in lst:
+        if s > start:
+            return s
+    return 1 << 62
+
+
+def _exists(failed: bool, errno: str | None):
+    if not failed:
+        return True
+    if errno in ("ENOENT", "ENOTDIR"):
+        return False
+    return None
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+def _norm(p: str) -> str:
+    q = posixpath.normpath(p)
+    return "/" + q.lstrip("/") if q.startswith("//") else q
+
+
+def _absolute(path: str, base: str | None) -> str | None:
+    if path.startswith("/"):
+        return _norm(path)
+    if not base or not base.startswith("/"):
+        return None
+    return _norm(base + "/" + path)
+
+
+def _parent(p: str | None) -> str | None:
+    if p is None:
+        return None
+    d = posixpath.dirname(p.rstrip("/")) or "/"
+    return d
+
+
+def _comm_of(path: str) -> str:
+    """The kernel sets comm to the basename of the executed file name (15 bytes)."""
+    return path.rstrip("/").rsplit("/", 1)[-1][:15]
