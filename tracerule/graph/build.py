@@ -27,7 +27,7 @@ from tracerule.errors import Diagnostic, InputError, Severity
 from tracerule.graph import _decode as D
 from tracerule.graph.arch import I386_ONLY, ArchTrack, has_32bit_pointer
 from tracerule.graph.creds import (
-    ALIAS, Cell, CredState, apply_setid, exec_transition, freeze, observe_get, prove_privileged,
+    ALIAS, Cell, CredState, apply_setid, link_aliases, exec_transition, freeze, observe_get, prove_privileged,
 )
 from tracerule.graph.model import (
     ARCH_DEFAULT, ARCH_INHERITED, ARCH_POINTER, ARCH_SYSCALL_NAME, AUID_UNSET, INFERRED, OBSERVED,
@@ -65,7 +65,7 @@ class _P:
     __slots__ = ("seq", "pid", "gen", "parent", "creator", "via", "flags", "tids", "execs", "exit",
                  "exit_group", "arch", "cred", "changes", "start_line", "end_line", "ns_pid",
                  "nsview", "nsnext", "lfds", "pending_exec", "claimed", "ns_kids", "file",
-                 "merged", "linked")
+                 "merged", "linked", "made", "xtid", "aliases")
 
     def __init__(self, seq, pid, gen, line, file):
         self.seq = seq
@@ -94,6 +94,9 @@ class _P:
         self.file = file
         self.merged = None
         self.linked = False
+        self.made: list["_P"] = []   # processes this one created (its clone calls)
+        self.xtid = None             # a non-leader thread whose execve is completing (superseded)
+        self.aliases = None          # start cells of a task seen before its creator (linked later)
 
 
 class GraphBuilder:
@@ -183,9 +186,10 @@ class GraphBuilder:
         first = not self.procs
         p = self._new_proc(tid, line, file)
         p.cred = CredState.aliases()
+        p.aliases = p.cred.alias_cells()
         p.arch = ArchTrack(line)
         if first:
-            p.cred.link_aliases(self.start)
+            link_aliases(p.aliases, self.start)
             p.linked = True
         else:
             self.unclaimed[tid] = p
@@ -210,6 +214,7 @@ class GraphBuilder:
     def _adopt(self, child: _P, caller: _P, flags: int, via: str, ns_pid) -> None:
         child.parent = caller.parent if flags & D.CLONE_PARENT else caller
         child.creator = caller
+        caller.made.append(child)
         child.via = via
         child.flags = flags
         child.claimed = True
@@ -230,7 +235,7 @@ class GraphBuilder:
             self._fold(q, caller)
             return
         self._adopt(q, caller, flags, via, ns_pid)
-        bad = q.cred.link_aliases(caller.cred)
+        bad = link_aliases(q.aliases, caller.cred) if q.aliases else []
         q.linked = True
         if bad:
             self.warn(q.file, line, "GRAPH_CRED_CONFLICT",
@@ -243,6 +248,16 @@ class GraphBuilder:
         q.lfds |= caller.lfds
         if ns_pid is not None:
             caller.ns_kids[ns_pid] = q
+        self._fix_clone_parent(q)
+
+    def _fix_clone_parent(self, q: _P, depth: int = 0) -> None:
+        """``q``'s parent became known: its CLONE_PARENT children share that parent."""
+        if depth > 1000:
+            return
+        for c in q.made:
+            if c.creator is q and (c.flags or 0) & D.CLONE_PARENT and c.parent is not q.parent:
+                c.parent = q.parent
+                self._fix_clone_parent(c, depth + 1)
 
     def _is_ancestor(self, a: _P, b: _P) -> bool:
         cur = b.parent
@@ -269,6 +284,17 @@ class GraphBuilder:
             into.execs.sort(key=lambda e: e.line)
         q.merged = into
         self.gens[q.pid] -= 1
+        # processes the thread created while it looked like a process of its own
+        for c in q.made:
+            into.made.append(c)
+            if c.creator is q:
+                c.creator = into
+                c.parent = into.parent if (c.flags or 0) & D.CLONE_PARENT else into
+                self._fix_clone_parent(c)
+        for k, v in list(self.expected.items()):
+            if v[0] is q:
+                self.expected[k] = (into,) + v[1:]
+        self.ns_wait = [((into,) + w[1:]) if w[0] is q else w for w in self.ns_wait]
 
     # ---- credentials timeline ----------------------------------------------------------------
     def _change(self, p: _P, line: int, cause: str) -> None:
@@ -383,7 +409,19 @@ class GraphBuilder:
                 self.ns_wait.append((p, n, flags, via, ev.line))
             return
         n = g if g is not None else ev.ret
+        u = self.unclaimed.get(n)
+        if u is not None and u is not p:
+            # the child's lines came first (vfork, or it even exited before the return)
+            self._claim(u, p, flags, via, ev.line, ns_pid=ev.ret if g is not None else None)
+            return
         q = self.live.get(n)
+        last = self.last.get(n)
+        if last is not None and last.creator is p and last.via in ("sigchld", "wait4", "waitid"):
+            # claimed early by its SIGCHLD/wait; the creation call now tells how
+            last.via, last.flags = via, flags
+            if flags & D.CLONE_PARENT:
+                last.parent = p.parent
+            return
         if q is None:
             if g is not None:
                 self.expected[n] = (p, flags, via, ev.line, ev.ret)
@@ -413,6 +451,9 @@ class GraphBuilder:
         e = _Exec()
         e.line = ev.line
         e.tid = ev.tid
+        if p.xtid is not None and ev.ret >= 0:
+            e.tid = p.xtid   # the thread that called it; it resumed under the leader's pid
+        p.xtid = None
         e.entry = ev.entry_line
         e.path = path if path is not None else b""
         e.argv = argv or []
@@ -652,6 +693,7 @@ class GraphBuilder:
         if self.live.get(by_tid) is p and by_tid != leader:
             del self.live[by_tid]
             self.retired[by_tid] = p
+            p.xtid = by_tid
 
     def _exit(self, ev: Exit) -> None:
         p = self.live.get(ev.tid)
@@ -686,8 +728,8 @@ class GraphBuilder:
                           f"{via}() in {caller.pid} returned {n}, which never appears in the trace "
                           "(not followed, or filtered)", severity=Severity.INFO)
         for q in list(self.unclaimed.values()):
-            if not q.linked:
-                q.cred.link_aliases(self.start)
+            if not q.linked and q.aliases:
+                link_aliases(q.aliases, self.start)
                 q.linked = True
         self._root_checks()
         procs = [p for p in self.procs if p.merged is None]

@@ -39,14 +39,18 @@ class Cell:
     def target(self) -> "Cell":
         """The cell evidence about this one lands on (follows unset aliases)."""
         c = self
-        while c.value is None and c.kind == ALIAS and c.prev is not None:
+        n = 0
+        while c.value is None and c.kind == ALIAS and c.prev is not None and n < 100000:
             c = c.prev
+            n += 1
         return c
 
     def resolve(self) -> tuple[object, str]:
         c = self
-        while c.value is None and c.prev is not None:
+        n = 0
+        while c.value is None and c.prev is not None and n < 100000:
             c = c.prev
+            n += 1
         if c.value is None:
             return None, UNKNOWN
         return c.value, c.source
@@ -120,23 +124,31 @@ class CredState:
             setattr(st, f, Cell(kind=ALIAS))
         return st
 
-    def link_aliases(self, parent: "CredState") -> list[str]:
-        """Connect this state's unlinked alias cells to ``parent``'s cells; returns conflicts."""
-        bad = []
-        for f in ALL_FIELDS:
-            c = getattr(self, f)
-            seen = set()
-            # the alias cell may have been replaced since; link the original start cell chain
-            while c is not None and id(c) not in seen:
-                seen.add(id(c))
-                if c.kind == ALIAS and c.prev is None:
-                    pc = getattr(parent, f)
-                    if c.value is not None and not pc.observe(c.value, c.source):
-                        bad.append(f)
-                    c.prev = pc
-                    break
-                c = c.prev
-        return bad
+    def alias_cells(self) -> dict:
+        """The start cells of a state made by :meth:`aliases` (keep them to link later)."""
+        return {f: getattr(self, f) for f in ALL_FIELDS}
+
+
+def link_aliases(aliases: dict, parent: CredState) -> list[str]:
+    """Connect a task's start alias cells to ``parent``'s current cells; returns conflicts.
+
+    Refuses a link that would close a loop (the parent's value resting on this very alias).
+    """
+    bad = []
+    for f in ALL_FIELDS:
+        a = aliases[f]
+        if a.kind != ALIAS or a.prev is not None:
+            continue
+        pc = getattr(parent, f)
+        x, n = pc, 0
+        while x is not None and x is not a and n < 100000:
+            x, n = x.prev, n + 1
+        if x is a:
+            continue
+        if a.value is not None and not pc.observe(a.value, a.source):
+            bad.append(f)
+        a.prev = pc
+    return bad
 
 
 # ---- the set*id family ----------------------------------------------------------------------
