@@ -1,0 +1,706 @@
+"""Verify audit rules against traces by replay: which rule decides which event, which expected
+events are caught, and how much a rule set logs on ordinary work.
+
+::
+
+    from tracerule.audit.verify import verify, parse_selector
+    res = verify(["rules.txt"], ["trace.txt"], expects=["execve exe=/usr/bin/sudo"],
+                 baselines=["normal-day.txt"])
+    res.ok, res.exit_code, res.to_dict()          # JSON contract: schema_version 1
+
+Per rule (in load order, by index and key, with its canonical ``auditctl -l`` text): the events
+it *decided* (won first by priority, as the kernel's exit filter does), how many reached the log,
+the processes (pid, program) and the first event's trace line.  Expectations are selectors over
+the kernel-view records (``SYSCALL [FIELD=VALUE ...]``; ``key=K`` means "logged under key K"):
+each selected event is caught or missed, with the trace file:line of every miss.  Baselines give
+events per run and per 1,000 syscalls (events/s only from the sidecar's untraced wall time).
+Every value the trace could not show is listed as an assumption, never guessed silently.  A rule
+whose ``auid`` test is also true for an unset auid (``auid!=0``, ``auid>=1000`` without
+``auid!=unset``) gets a note, backed by re-running its events with auid unset.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import shlex
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from tracerule.audit.record import UNSET, Record
+from tracerule.errors import Diagnostic, InputError, Severity
+from tracerule.exitcodes import ExitCode
+
+__all__ = ["verify", "VerifyResult", "RuleResult", "ExpectResult", "BaselineResult",
+           "TraceResult", "Selector", "parse_selector", "SCHEMA_VERSION", "count_syscalls"]
+
+SCHEMA_VERSION = 1
+MAX_EVENTS = 50          #: events listed per rule
+MAX_MISSES = 200         #: misses listed per expectation
+MAX_WHATIF = 5000        #: records kept per rule for the auid-unset re-run
+
+_INT_FIELDS = ("pid", "ppid", "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid",
+               "auid", "sessionid", "a0", "a1", "a2", "a3", "saddr_fam", "exit", "tid", "line",
+               "pers")
+_ALIASES = {"ses": "sessionid", "loginuid": "auid", "syscall": "syscall"}
+SELECTOR_FIELDS = _INT_FIELDS + ("exe", "path", "comm", "success", "arch", "key", "syscall")
+
+
+# ---- selectors -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Selector:
+    """``SYSCALL[,SYSCALL] [FIELD=VALUE | FIELD!=VALUE ...]``: which events are expected.
+
+    ``syscalls`` empty: any syscall.  ``key``: the key the event must be logged under (None: any
+    logged event counts).  ``terms``: (field, op, value) tests on the record."""
+
+    text: str
+    syscalls: frozenset[str] = frozenset()
+    terms: tuple[tuple[str, str, object], ...] = ()
+    key: str | None = None
+
+    @property
+    def key_only(self) -> bool:
+        """``key=K`` alone: some event was logged under K."""
+        return not self.syscalls and not self.terms and self.key is not None
+
+    def selects(self, r: Record, sc_name: str | None) -> bool:
+        if self.syscalls and sc_name not in self.syscalls:
+            return False
+        for f, op, v in self.terms:
+            ok = _term(r, f, v)
+            if ok is None:
+                ok = False
+            if op == "!=":
+                ok = not ok
+            if not ok:
+                return False
+        return True
+
+
+def parse_selector(text: str) -> Selector:
+    """Parse ``--expect`` text.  Raises ValueError with a message for bad input."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise ValueError(f"expectation {text!r}: {exc}") from None
+    if not words:
+        raise ValueError("empty expectation")
+    syscalls: set[str] = set()
+    terms = []
+    key = None
+    for i, w in enumerate(words):
+        if "=" not in w:
+            if i != 0:
+                raise ValueError(f"expectation {text!r}: {w!r} is not FIELD=VALUE (the syscall "
+                                 "name comes first)")
+            if w not in ("*", "any"):
+                for n in w.split(","):
+                    if not n or not all(c.isalnum() or c == "_" for c in n):
+                        raise ValueError(f"expectation {text!r}: bad syscall name {n!r}")
+                    syscalls.add(n)
+            continue
+        if "!=" in w:
+            f, v = w.split("!=", 1)
+            op = "!="
+        else:
+            f, v = w.split("=", 1)
+            op = "="
+        f = _ALIASES.get(f.strip(), f.strip())
+        if f not in SELECTOR_FIELDS:
+            raise ValueError(f"expectation {text!r}: unknown field {f!r} (fields: "
+                             f"{', '.join(sorted(set(SELECTOR_FIELDS)))})")
+        if f == "syscall":
+            syscalls.update(x for x in v.split(",") if x)
+            continue
+        if f == "key":
+            if op != "=":
+                raise ValueError(f"expectation {text!r}: key takes only =")
+            key = v
+            continue
+        terms.append((f, op, _value(f, v, text)))
+    return Selector(text, frozenset(syscalls), tuple(terms), key)
+
+
+def _value(f: str, v: str, text: str):
+    if f in _INT_FIELDS:
+        if f in ("auid", "sessionid") and v in ("unset", "-1", "4294967295"):
+            return UNSET
+        if f == "exit" and v.lstrip("-").startswith("E"):
+            from tracerule.audit._enrich_args import errno_value
+
+            e = errno_value(v.lstrip("-"))
+            if e is None:
+                raise ValueError(f"expectation {text!r}: unknown errno {v!r}")
+            return -e
+        try:
+            return int(v, 0)
+        except ValueError:
+            raise ValueError(f"expectation {text!r}: {f} needs a number, not {v!r}") from None
+    if f == "success":
+        lv = v.lower()
+        if lv in ("yes", "1", "true"):
+            return True
+        if lv in ("no", "0", "false"):
+            return False
+        raise ValueError(f"expectation {text!r}: success is yes or no, not {v!r}")
+    if f == "arch":
+        from tracerule.audit.tables import AUDIT_ARCH, UnknownArch, resolve_arch
+
+        try:
+            return AUDIT_ARCH[resolve_arch(v)]
+        except UnknownArch:
+            raise ValueError(f"expectation {text!r}: unknown arch {v!r}") from None
+    if f in ("exe", "path") and not v.startswith("/"):
+        raise ValueError(f"expectation {text!r}: {f} must be an absolute path")
+    return v
+
+
+def _pmatch(pattern: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(value, pattern)
+    return posixpath.normpath(value) == posixpath.normpath(pattern)
+
+
+def _term(r: Record, f: str, v) -> bool | None:
+    if f == "exe":
+        e = r.exe
+        return e is not None and (_pmatch(v, e.path) or _pmatch(v, e.realpath))
+    if f == "path":
+        return bool(r.names) and any(_pmatch(v, n.path) or _pmatch(v, n.realpath)
+                                     for n in r.names)
+    if f == "comm":
+        return r.comm is not None and fnmatch.fnmatchcase(r.comm, v)
+    if f == "success":
+        return r.success is v if r.success is not None else None
+    if f == "arch":
+        return r.arch == v
+    x = getattr(r, f, None)
+    if x is None:
+        return None
+    if f in ("a0", "a1", "a2", "a3", "exit"):
+        return (x & 0xFFFFFFFF) == (v & 0xFFFFFFFF)
+    return x == v
+
+
+# ---- results ---------------------------------------------------------------------------------
+
+@dataclass
+class RuleResult:
+    index: int                 #: item index in load order (what the simulator calls the rule)
+    number: int                #: 1-based among the rule lines
+    location: str              #: file:line of the rule
+    text: str                  #: as written
+    canonical: str             #: as ``auditctl -l`` lists it
+    key: str | None
+    action: str
+    list: str
+    hits: int = 0              #: events it decided (won first)
+    logged: int = 0            #: of those, SYSCALL records reaching the log
+    assumed: int = 0           #: decisions resting on assumptions
+    processes: dict = field(default_factory=dict)   #: pid -> program
+    first: tuple | None = None  #: (file, line) of the first event
+    events: list = field(default_factory=list)      #: first MAX_EVENTS events
+    notes: list = field(default_factory=list)
+    _records: list = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index, "number": self.number, "location": self.location,
+            "text": self.text, "canonical": self.canonical, "key": self.key,
+            "action": self.action, "list": self.list, "hits": self.hits, "logged": self.logged,
+            "assumed": self.assumed,
+            "processes": [{"pid": p, "program": prog} for p, prog in sorted(self.processes.items())],
+            "first": None if self.first is None else {"file": self.first[0], "line": self.first[1]},
+            "events": list(self.events), "events_truncated": self.hits > len(self.events),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class ExpectResult:
+    selector: str
+    events: int = 0            #: events the selector picked in the traces
+    caught: int = 0
+    misses: list = field(default_factory=list)   #: {file, line, syscall, pid, exe, why}
+    by_rule: dict = field(default_factory=dict)  #: rule number -> events it caught
+    note: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.events > 0 and self.caught == self.events
+
+    def to_dict(self) -> dict:
+        return {"selector": self.selector, "ok": self.ok, "events": self.events,
+                "caught": self.caught, "missed": self.events - self.caught,
+                "misses": list(self.misses[:MAX_MISSES]),
+                "misses_truncated": len(self.misses) > MAX_MISSES or
+                (self.events - self.caught) > len(self.misses),
+                "caught_by": {str(k): v for k, v in sorted(self.by_rule.items())},
+                "note": self.note}
+
+
+@dataclass
+class TraceResult:
+    trace: str
+    sidecar: str | None
+    records: int
+    syscalls: int | None
+    decided: int
+    logged: int
+    forced: int
+    stats: dict
+    warnings: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"trace": self.trace, "sidecar": self.sidecar, "records": self.records,
+                "syscalls": self.syscalls, "decided": self.decided, "logged": self.logged,
+                "forced": self.forced, "enrichment": self.stats, "warnings": list(self.warnings)}
+
+
+@dataclass
+class BaselineResult:
+    trace: str
+    syscalls: int
+    logged: int
+    per_1000: float | None
+    per_second: float | None
+    untraced_wall_time: float | None
+    by_rule: dict = field(default_factory=dict)
+    syscalls_counted: str = "exact"
+
+    def to_dict(self) -> dict:
+        return {"trace": self.trace, "syscalls": self.syscalls, "syscalls_counted": self.syscalls_counted,
+                "events_logged": self.logged, "per_1000_syscalls": self.per_1000,
+                "events_per_second": self.per_second,
+                "untraced_wall_time": self.untraced_wall_time,
+                "by_rule": {str(k): v for k, v in sorted(self.by_rule.items())}}
+
+
+@dataclass
+class VerifyResult:
+    rules_files: list
+    traces: list            #: TraceResult
+    rules: list             #: RuleResult, load order
+    expectations: list      #: ExpectResult
+    baselines: list         #: BaselineResult
+    assumptions: dict       #: text -> count
+    diagnostics: list       #: parse refusals and warnings (Diagnostic)
+    host: str = "x86_64"
+    notes: list = field(default_factory=list)
+
+    @property
+    def missed(self) -> list:
+        return [e for e in self.expectations if not e.ok]
+
+    @property
+    def refused(self) -> list:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missed
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.missed:
+            return ExitCode.CHECK_FAILED
+        if self.refused:
+            return ExitCode.BAD_INPUT
+        return ExitCode.OK
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "tracerule-verify",
+            "host": self.host,
+            "ok": self.ok,
+            "exit_code": int(self.exit_code),
+            "rules_files": list(self.rules_files),
+            "traces": [t.to_dict() for t in self.traces],
+            "rules": [r.to_dict() for r in self.rules],
+            "expectations": [e.to_dict() for e in self.expectations],
+            "baselines": [b.to_dict() for b in self.baselines],
+            "assumptions": [{"text": k, "count": v} for k, v in self.assumptions.items()],
+            "diagnostics": [_diag_dict(d) for d in self.diagnostics],
+            "notes": list(self.notes),
+        }
+
+
+def _diag_dict(d: Diagnostic) -> dict:
+    return {"location": d.location(), "file": d.file, "line": d.line, "column": d.column,
+            "severity": d.severity.value, "code": d.code, "message": d.message}
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.PathLike], *,
+           baselines: Sequence[str | os.PathLike] = (), expects: Iterable[str | Selector] = (),
+           host: str | None = None, this_host: bool | None = None, sidecar="auto",
+           uid: int | None = None, gid: int | None = None, auid: int | None = None
+           ) -> VerifyResult:
+    """Replay ``traces`` (and ``baselines``) through the rules of ``rules_paths``.
+
+    ``host``: the machine the rules are for (default: the first trace's sidecar arch, else
+    x86_64); ``this_host``: the traces were recorded on this host, so files may be stat'ed here
+    (None: when the sidecar's hostname says so); ``sidecar``: "auto" or None;
+    ``uid``/``gid``/``auid``: start credentials the trace cannot tell.
+    Raises :class:`InputError` for unreadable rules or traces."""
+    from tracerule.audit.rules import ParseOptions, canonical, parse_paths
+    from tracerule.audit.rules.model import ControlLine
+
+    if not rules_paths:
+        raise InputError("no rules file given")
+    if not traces and not baselines:
+        raise InputError("no trace given")
+    for p in list(traces) + list(baselines):
+        if not os.path.exists(p) and not _ff_prefix(str(p)):
+            raise InputError(f"{p}: no such trace file")
+    for p in rules_paths:
+        if not os.path.exists(p):
+            raise InputError(f"{p}: no such rules file")
+    sels = [s if isinstance(s, Selector) else parse_selector(s) for s in expects]
+    first_sc = _sidecar_of(str((list(traces) + list(baselines))[0]), sidecar)
+    if host is None:
+        host = (first_sc.arch if first_sc is not None and first_sc.arch else None) or "x86_64"
+    from tracerule.audit.tables import canonical_arch
+
+    host = canonical_arch(host)
+    res = parse_paths([str(p) for p in rules_paths], options=ParseOptions(host=host))
+    unreadable = [d for d in res.diagnostics if d.code == "R000"]
+    if unreadable:
+        raise InputError(str(unreadable[0]), diagnostic=unreadable[0])
+    items = res.items
+    rule_items = [(i, it) for i, it in enumerate(items) if not isinstance(it, ControlLine)]
+    if not rule_items:
+        shown = "; ".join(str(d) for d in res.errors[:3])
+        raise InputError(f"no rule could be read from {', '.join(map(str, rules_paths))}"
+                         + (f": {shown}" if shown else " (no rule lines)"))
+    rules: dict[int, RuleResult] = {}
+    for num, (i, it) in enumerate(rule_items, 1):
+        try:
+            can = canonical(it, host=host)
+        except Exception:   # canonical form unavailable: keep the text
+            can = it.text
+        key = "\x01".join(it.keys) if it.keys else None
+        rules[i] = RuleResult(i, num, str(it.location), it.text, can, key,
+                              "always" if not hasattr(it, "action") else it.action,
+                              "exit" if not hasattr(it, "list") else it.list)
+    out = VerifyResult([str(p) for p in rules_paths], [], [], [], [], {}, list(res.diagnostics),
+                       host)
+    if res.errors:
+        out.notes.append(f"{len(res.errors)} rules line(s) refused: auditctl -R stops at the "
+                         "first error; simulated without them (as auditctl -c would load)")
+    expects_res = [ExpectResult(s.text) for s in sels]
+    assumptions: Counter = Counter()
+    for t in traces:
+        tr = _run_trace(str(t), items, rules, sels, expects_res, assumptions, host, this_host,
+                        sidecar, uid, gid, auid, baseline=None)
+        out.traces.append(tr)
+    for t in baselines:
+        b = BaselineResult(str(t), 0, 0, None, None, None)
+        tr = _run_trace(str(t), items, rules, [], [], assumptions, host, this_host, sidecar, uid,
+                        gid, auid, baseline=b)
+        out.baselines.append(b)
+    for r in rules.values():
+        _auid_note(r, items, host, out, this_host)
+    for e, s in zip(expects_res, sels):
+        if e.events == 0:
+            e.note = ("no event in the traces matches this selector (not in the traces, or the "
+                      "trace does not show those values)")
+    out.rules = [rules[i] for i in sorted(rules)]
+    out.expectations = expects_res
+    out.assumptions = dict(assumptions.most_common())
+    for r in out.rules:
+        r._records = []
+    return out
+
+
+def _ff_prefix(prefix: str) -> bool:
+    d = os.path.dirname(prefix) or "."
+    base = os.path.basename(prefix) + "."
+    try:
+        return any(n.startswith(base) and n[len(base):].isdigit() for n in os.listdir(d))
+    except OSError:
+        return False
+
+
+def _sidecar_of(trace: str, sidecar):
+    from tracerule import sidecar as S
+
+    if sidecar != "auto":
+        return sidecar if sidecar is not None and not isinstance(sidecar, (str, os.PathLike)) \
+            else (S.read_sidecar(sidecar) if sidecar else None)
+    found = S.find_sidecar(trace) if os.path.exists(trace) else None
+    return S.read_sidecar(found) if found is not None else None
+
+
+def _resolver(sc, this_host: bool):
+    """Rule paths -> PathFacts: the sidecar's executed files, else this host (when the trace is
+    from here), else the path as written (answers flagged assumed)."""
+    from tracerule.audit.simulate import MappingResolver, PathFacts, host_resolver, literal_resolver
+
+    fallback = host_resolver if this_host else literal_resolver
+    facts = []
+    if sc is not None:
+        for f in sc.files:
+            if not f.path.startswith("/"):
+                continue
+            p = posixpath.normpath(f.path)
+            if f.exists is False:
+                continue
+            real = f.realpath
+            if real is None or f.dev is None:
+                continue
+            if posixpath.basename(real) == posixpath.basename(p):
+                facts.append(PathFacts(p, True, True, False, False, real, f.dev, f.ino, real,
+                                       f.dev, f.ino))
+            elif posixpath.dirname(real) == posixpath.dirname(p):
+                # the final component is a symlink: a mark on it never matches a program
+                facts.append(PathFacts(p, True, True, True, False, p, None, None, real, f.dev,
+                                       f.ino))
+            if real != p:
+                facts.append(PathFacts(real, True, True, False, False, real, f.dev, f.ino, real,
+                                       f.dev, f.ino))
+    return MappingResolver(facts, fallback=fallback)
+
+
+def _syscall_name(arch: int, nr: int) -> str:
+    from tracerule.audit.simulate import _syscall_name as sn
+
+    a, n = sn(arch, nr & 0x3FFFFFFF)
+    return n or str(nr)
+
+
+def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_host, sidecar,
+               uid, gid, auid, baseline: BaselineResult | None) -> TraceResult:
+    import socket as _socket
+
+    from tracerule.audit.enrich import Enricher, rule_syscall_names
+    from tracerule.audit.simulate import compile_rules, simulate
+
+    sc = _sidecar_of(trace, sidecar)
+    if this_host is None:
+        this_host = bool(sc is not None and sc.hostname and sc.hostname == _socket.gethostname())
+    compiled = compile_rules(items, host=host, file_identity=_resolver(sc, this_host))
+    for n in compiled.notes:
+        assumptions[str(n)] += 0   # listed once, with the runs' counts added below
+    names = rule_syscall_names(compiled, host)
+    if names is not None:
+        extra: set[str] = set()
+        for s in sels:
+            if s.key_only:
+                continue
+            if not s.syscalls:
+                names = None
+                break
+            extra |= s.syscalls
+        if names is not None:
+            names = names | extra
+    en = Enricher(trace, names=names, sidecar=sc, host_resolve=this_host, uid=uid, gid=gid,
+                  auid=auid, host=host)
+    feed = _Feed(en)
+    decided = logged = forced = 0
+    keyonly = [(s, e) for s, e in zip(sels, expects_res) if s.key_only]
+    normal = [(s, e) for s, e in zip(sels, expects_res) if not s.key_only]
+    for s, e in keyonly:
+        e.events = 1
+
+    def settle(r: Record, d) -> None:
+        nonlocal decided, logged, forced
+        rr = None
+        if d is not None:
+            for a in d.assumptions:
+                assumptions[str(a)] += 1
+            if d.rule is not None:
+                decided += 1
+                rr = rules.get(d.rule)
+                if d.logged:
+                    logged += 1
+                if baseline is not None:
+                    if d.logged:
+                        baseline.by_rule[rr.number if rr else d.rule] = \
+                            baseline.by_rule.get(rr.number if rr else d.rule, 0) + 1
+                elif rr is not None:
+                    _hit(rr, r, d)
+            elif d.action == "always":
+                forced += 1
+                if d.logged:
+                    logged += 1
+        if normal or keyonly:
+            sc_name = _syscall_name(r.arch, r.nr)
+            for s, e in normal:
+                if s.selects(r, sc_name):
+                    e.events += 1
+                    ok = d is not None and d.logged and (
+                        s.key is None or (d.key is not None and s.key in d.key.split("\x01")))
+                    if ok:
+                        e.caught += 1
+                        num = rules[d.rule].number if d.rule in rules else 0
+                        e.by_rule[num] = e.by_rule.get(num, 0) + 1
+                    elif len(e.misses) < MAX_MISSES:
+                        e.misses.append(_miss(r, d, sc_name, s))
+            for s, e in keyonly:
+                if d is not None and d.logged and d.key is not None and \
+                        s.key in d.key.split("\x01"):
+                    e.caught = 1
+                    num = rules[d.rule].number if d.rule in rules else 0
+                    e.by_rule[num] = e.by_rule.get(num, 0) + 1
+
+    feed.settle = settle
+    for d in simulate(compiled, feed):
+        if d.index == feed.index:
+            feed.decision = d
+    feed.finish()
+    g = en.graph
+    stats = en.stats.to_dict()
+    syscalls = en.stats.syscalls if names is None else None
+    counted = "exact"
+    if baseline is not None:
+        if syscalls is None:
+            files = en.report.files if en.report is not None and en.report.files else [trace]
+            syscalls = count_syscalls(files)
+            counted = "counted from lines"
+        baseline.syscalls = syscalls
+        baseline.syscalls_counted = counted
+        baseline.logged = logged
+        baseline.per_1000 = round(logged * 1000.0 / syscalls, 3) if syscalls else None
+        wall = sc.untraced_wall_time if sc is not None else None
+        baseline.untraced_wall_time = wall
+        baseline.per_second = round(logged / wall, 3) if wall else None
+    warnings = [str(w) for w in (g.warnings if g is not None else ())][:50]
+    return TraceResult(trace, sc.path if sc is not None else None, en.stats.records, syscalls,
+                       decided, logged, forced, stats, warnings)
+
+
+class _Feed:
+    """Records into simulate(); each record is settled (with its decision, if any) once the
+    simulator has moved past it."""
+
+    def __init__(self, en) -> None:
+        self.en = en
+        self.index = -1
+        self.record = None
+        self.decision = None
+        self.settle = None
+
+    def __iter__(self):
+        for r in self.en:
+            if self.record is not None:
+                self.settle(self.record, self.decision)
+            self.index += 1
+            self.record = r
+            self.decision = None
+            yield r
+
+    def finish(self) -> None:
+        if self.record is not None:
+            self.settle(self.record, self.decision)
+            self.record = None
+
+
+def _prog(r: Record) -> str:
+    e = r.exe
+    if e is None:
+        return r.comm or "?"
+    return e.path or e.realpath or r.comm or "?"
+
+
+def _hit(rr: RuleResult, r: Record, d) -> None:
+    rr.hits += 1
+    if d.logged:
+        rr.logged += 1
+    if d.assumptions:
+        rr.assumed += 1
+    if r.pid is not None and r.pid not in rr.processes:
+        rr.processes[r.pid] = _prog(r)
+    if rr.first is None:
+        rr.first = (r.source, r.line)
+    if len(rr.events) < MAX_EVENTS:
+        rr.events.append({"file": r.source, "line": r.line, "syscall": _syscall_name(r.arch, r.nr),
+                          "pid": r.pid, "exe": _prog(r), "success": r.success, "exit": r.exit,
+                          "auid": r.auid, "uid": r.uid, "euid": r.euid, "action": d.action,
+                          "logged": d.logged, "key": d.key,
+                          "assumptions": [str(a) for a in d.assumptions]})
+    if len(rr._records) < MAX_WHATIF:
+        rr._records.append(r)
+
+
+def _miss(r: Record, d, sc_name: str, s: Selector) -> dict:
+    if d is None or d.rule is None and d.action != "always":
+        why = "no rule matched"
+    elif d.action == "never":
+        why = f"suppressed by a never rule (rule index {d.rule})"
+    elif d.excluded is not None:
+        why = f"dropped by an exclude rule (index {d.excluded})"
+    elif s.key is not None:
+        why = f"logged under key {d.key!r}, not {s.key!r}" if d.key else \
+            f"logged without a key, not under {s.key!r}"
+    else:
+        why = "not logged"
+    return {"file": r.source, "line": r.line, "syscall": sc_name, "pid": r.pid, "exe": _prog(r),
+            "success": r.success, "why": why}
+
+
+def _auid_note(rr: RuleResult, items, host, out: VerifyResult, this_host) -> None:
+    """A rule whose auid tests all hold for an unset auid also logs processes with no login."""
+    from tracerule.audit.rules.model import Field, Rule
+
+    it = items[rr.index]
+    if not isinstance(it, Rule) or it.list != "exit" or it.action != "always":
+        return
+    auids = [f for f in it.fields if isinstance(f, Field) and f.name == "auid"]
+    if not auids:
+        return
+    from tracerule.audit.simulate import _cmp
+
+    if not all(_cmp(UNSET, f.op, int(f.value)) for f in auids):
+        return
+    tests = " ".join(f"auid{f.op}{f.text or f.value}" for f in auids)
+    msg = (f"{tests} is also true for processes with no login (auid unset, 4294967295): "
+           "daemons, cron and boot-time services match too; add -F auid!=unset "
+           "(-F auid>=1000 -F auid!=unset for activity by login users)")
+    if rr._records:
+        from tracerule.audit.simulate import compile_rules, simulate
+
+        c = compile_rules([it], host=host, file_identity=_resolver(None, bool(this_host)))
+        # the same events with the login removed: do they still match this rule alone?
+        recs = [r.creds(auid=UNSET, sessionid=UNSET) for r in rr._records]
+        still = sum(1 for d in simulate(c, recs) if d.rule == 0 and d.action == "always")
+        # identity comes from the original run's answers: compare only the auid effect
+        base = sum(1 for d in simulate(c, rr._records) if d.rule == 0 and d.action == "always")
+        if base:
+            msg += f"; checked: {still} of its {base} event(s) would still match with auid unset"
+    rr.notes.append(msg)
+
+
+def count_syscalls(files: Iterable[str]) -> int:
+    """Completed syscalls in trace files, counted from their lines (lines with a `` = ``
+    return), without parsing them."""
+    n = 0
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                carry = b""
+                while True:
+                    chunk = fh.read(1 << 20)
+                    if not chunk:
+                        break
+                    chunk = carry + chunk
+                    k = chunk.rfind(b"\n")
+                    if k < 0:
+                        carry = chunk
+                        continue
+                    carry = chunk[k + 1:]
+                    for line in chunk[:k].split(b"\n"):
+                        if b" = " in line and b" <unfinished" not in line:
+                            n += 1
+                if carry and b" = " in carry:
+                    n += 1
+        except OSError:
+            continue
+    return n
