@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "tracerule.cli.fmt_cmd",
     "tracerule.cli.record_cmd",
     "tracerule.cli.lint_cmd",
+    "tracerule.cli.verify_cmd",
 )
 
 
