@@ -186,20 +186,20 @@ def _render_rich(res, events: int) -> None:
                   highlight=False)
     tb = Table(title="rules (load order; first match decides)", expand=True)
     tb.add_column("#", justify="right", no_wrap=True)
-    tb.add_column("rule", ratio=3)
+    tb.add_column("rule", ratio=4)
     tb.add_column("key", no_wrap=True)
     tb.add_column("hits", justify="right")
     tb.add_column("logged", justify="right")
-    tb.add_column("processes", ratio=2)
-    tb.add_column("first", no_wrap=True)
+    tb.add_column("processes", ratio=1)
+    tb.add_column("first")
     for r in res.rules:
-        first = f"{r.first[0].rsplit('/', 1)[-1]}:{r.first[1]}" if r.first else "-"
-        text = r.canonical
-        for n in r.notes:
-            text += f"\n[yellow]note:[/] {n}"
-        tb.add_row(str(r.number), text, (r.key or "-").replace("\x01", ","), str(r.hits),
+        first = f"line {r.first[1]}" if r.first else "-"
+        tb.add_row(str(r.number), r.canonical, (r.key or "-").replace("\x01", ","), str(r.hits),
                    str(r.logged), _procs(r), first)
     con.print(tb)
+    for r in res.rules:
+        for n in r.notes:
+            con.print(f"[yellow]rule #{r.number} note:[/] {n}", highlight=False)
     if res.expectations:
         te = Table(title="expectations", expand=True)
         te.add_column("", no_wrap=True)
