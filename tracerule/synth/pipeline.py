@@ -1,0 +1,244 @@
+"""``tracerule suggest`` as an ordered pipeline of named steps.
+
+    from tracerule.synth import suggest, SuggestOptions
+    s = suggest(["trace.txt"], SuggestOptions(b32="pairs"))
+    s.rules          # [SuggestedRule]: item (Rule/Watch) + provenance (targets, chains, lines, steps)
+    s.coverage       # replay on the trace itself; s.missed / s.complete
+
+Steps (:data:`STEPS`, in order): ``read`` (graph + sidecar per trace), ``targets``, ``handoffs``,
+``ladders``, ``variants`` (simulator on synthetic variant records), ``choose``, ``assemble``
+(merge, keys, order, b32), ``replay`` (coverage and noise on the trace), ``lint``.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, replace
+
+from tracerule.audit.tables import COMPAT, canonical_arch
+from tracerule.errors import InputError
+from tracerule.synth.model import CATEGORIES, HostSettings, Ladder, Suggestion
+
+STEPS = ("read", "targets", "handoffs", "ladders", "variants", "choose", "assemble", "replay", "lint")
+
+
+@dataclass(frozen=True)
+class SuggestOptions:
+    focus: tuple[str, ...] | None = None     #: categories (None: all)
+    level: str | None = None                 #: exact | program | behaviour (default: narrowest)
+    b32: str = "pairs"                       #: pairs | catchall | none
+    target_arch: str | None = None
+    auditctl_version: str | None = None
+    uid_min: int | None = None
+    attack: bool = False
+    sidecar: object = "auto"
+    replay: bool = True
+
+
+def login_defs_uid_min(path: str = "/etc/login.defs") -> int | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                m = re.match(r"\s*UID_MIN\s+(\d+)\s*(#.*)?$", line)
+                if m:
+                    return int(m.group(1))
+    except OSError:
+        return None
+    return None
+
+
+def auditctl_version_here() -> str | None:
+    exe = shutil.which("auditctl")
+    if not exe:
+        return None
+    try:
+        res = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"(\d+\.\d+(?:\.\d+)?)", res.stdout + res.stderr)
+    return m.group(1) if m else None
+
+
+def settings(opts: SuggestOptions, sidecars) -> HostSettings:
+    from tracerule.audit.rules.fields import AUDITCTL_VERSION
+
+    sc = next((s for s in sidecars if s is not None), None)
+    trace_arch = canonical_arch(sc.arch) if sc is not None and sc.arch else "x86_64"
+    if opts.target_arch:
+        arch, asrc = canonical_arch(opts.target_arch), "--target-arch"
+    elif sc is not None and sc.arch:
+        arch, asrc = trace_arch, "sidecar"
+    else:
+        arch, asrc = canonical_arch(platform.machine() or "x86_64"), "this host"
+    arch = {"ppc64": "ppc64le", "s390": "s390x"}.get(arch, arch)
+    from tracerule.audit.tables import ARCHES
+
+    if arch not in ARCHES or arch in ("i386", "arm"):
+        raise InputError(f"--target-arch {arch}: give a 64-bit machine with a syscall table "
+                         f"({', '.join(a for a in ARCHES if a not in ('i386', 'arm'))})")
+    if opts.auditctl_version:
+        ver, vsrc = opts.auditctl_version, "--auditctl-version"
+    else:
+        here = auditctl_version_here()
+        ver, vsrc = (here, "this host's auditctl") if here else (AUDITCTL_VERSION, "default")
+    if opts.uid_min is not None:
+        um, usrc = opts.uid_min, "--uid-min"
+    elif sc is not None and sc.uid_min is not None:
+        um, usrc = sc.uid_min, "sidecar"
+    else:
+        ld = login_defs_uid_min()
+        um, usrc = (ld, "/etc/login.defs of this host") if ld is not None else (1000, "default")
+    b32 = opts.b32
+    if b32 not in ("pairs", "catchall", "none"):
+        raise InputError(f"--b32 {b32}: use pairs, catchall or none")
+    if COMPAT.get(arch) is None and b32 != "none":
+        b32 = "none"
+    return HostSettings(arch, asrc, COMPAT.get(arch), ver, vsrc, um, usrc, b32, trace_arch)
+
+
+def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
+    """Run every step on one or more traces (merged) and return the :class:`Suggestion`."""
+    from tracerule.graph import build_graph
+    from tracerule.synth import ladders as L
+    from tracerule.synth.assemble import assemble
+    from tracerule.synth.choose import choose
+    from tracerule.synth.context import TraceContext
+    from tracerule.synth.handoff import find_handoffs, handoff_ladder
+    from tracerule.synth.replay import replay, replay_instances, trace_records, wanted_names
+    from tracerule.synth.targets import find_targets
+
+    opts = opts or SuggestOptions()
+    paths = [str(p) for p in ([traces] if isinstance(traces, (str, os.PathLike)) else traces)]
+    if not paths:
+        raise InputError("suggest: give at least one trace")
+    focus = None
+    if opts.focus:
+        bad = [f for f in opts.focus if f not in CATEGORIES]
+        if bad:
+            raise InputError(f"--focus {', '.join(bad)}: unknown (have: {', '.join(CATEGORIES)})")
+        focus = frozenset(opts.focus)
+    # step read
+    graphs = []
+    for p in paths:
+        if not os.path.exists(p):
+            raise InputError(f"{p}: no such file or directory")
+        sc = opts.sidecar if len(paths) == 1 else "auto"
+        graphs.append(build_graph(p, sidecar=sc))
+    from tracerule.sidecar import read_sidecar
+
+    sidecars = [read_sidecar(g.sidecar_used) if g.sidecar_used else None for g in graphs]
+    host = settings(opts, sidecars)
+    s = Suggestion(tuple(paths), host, baseline="no baseline")
+    s.steps_run.append("read")
+    ctxs = [TraceContext(p, g, target_arch=host.arch, trace_arch=host.trace_arch, uid_min=host.uid_min)
+            for p, g in zip(paths, graphs)]
+    for p, g in zip(paths, graphs):
+        if g.sidecar_used is None:
+            s.notes.append(f"{p}: no sidecar: realpaths of programs come from this host where they exist")
+    # steps targets + handoffs
+    records: dict = {}
+    handoff_targets = []
+    for i, ctx in enumerate(ctxs):
+        tag = f"{i + 1}." if len(ctxs) > 1 else ""
+        f = find_targets(ctx, focus=focus, tag=tag)
+        s.targets.extend(f.targets)
+        records.update(f.records)
+        s.notes.extend(f.notes)
+        ht, hs, hr = find_handoffs(ctx, f.unix_connects, host.uid_min, tag=tag)
+        if focus is None or "handoff" in focus:
+            handoff_targets.extend(ht)
+            records.update(hr)
+        s.handoffs.extend(hs)
+    s.steps_run += ["targets", "handoffs"]
+    s.targets = _merge_targets(s.targets + handoff_targets, records)
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    s.targets.sort(key=lambda t: order[t.category])
+    # steps ladders + variants
+    facts: dict = {}
+    for ctx in ctxs:
+        facts.update(ctx.path_facts())
+    res = L.resolver(facts, s.targets)
+    for t in s.targets:
+        if t.exe_note:
+            s.notes.append(f"{t.id}: {t.exe_note}")
+        if t.category == "handoff":
+            rungs, notes = handoff_ladder(t, host.arch, host.uid_min)
+        else:
+            rungs, notes = L.build_ladder(t, host.arch, host.uid_min)
+        s.notes.extend(notes)
+        ctx = ctxs[0]
+        interp = ctx.interpreter(None, host.arch)
+        for c in ctxs:
+            if c.sidecar is not None and t.instances:
+                f0 = None
+                for fobj in c.sidecar.files:
+                    if fobj.realpath == t.exe and fobj.interpreter and not fobj.shebang:
+                        f0 = fobj.interpreter
+                interp = f0 or interp
+        rungs = L.evaluate(t, rungs, records.get(t.id, []), host.arch, host.b32, res, interp)
+        s.ladders.append(Ladder(t, tuple(rungs)))
+    s.steps_run += ["ladders", "variants"]
+    # trace records for choose (extra events) and replay
+    recs = None
+    same_arch = host.arch == host.trace_arch
+    if opts.replay and same_arch:
+        cand = [it for lad in s.ladders for r in lad.rungs for it in r.rules]
+        from tracerule.synth import build as B
+
+        names = wanted_names(B.expand(cand, host.arch, host.b32), host.arch)
+        recs = trace_records(list(zip(paths, graphs)), names)
+    elif not same_arch:
+        s.notes.append(f"rules are for {host.arch}, the trace is from {host.trace_arch}: coverage is checked "
+                       "on the targets' own events mapped to that arch, noise is not measured")
+
+    def extra(rung, target_ids):
+        if recs is None:
+            return None
+        from tracerule.synth import build as B
+
+        items = B.expand(list(rung.rules), host.arch, host.b32)
+        tset = [t for t in s.targets if t.id in target_ids]
+        cov, noise, _ = replay(items, recs, tset, host=host.arch, resolver=res)
+        return sum(noise.values())
+
+    s.chosen, notes = choose(s.ladders, level=opts.level, extra_on_trace=extra)
+    s.notes.extend(notes)
+    s.steps_run.append("choose")
+    s.rules = assemble(s.ladders, s.chosen, host=host.arch, b32=host.b32, attack=opts.attack)
+    s.steps_run.append("assemble")
+    items = [r.item for r in s.rules]
+    if recs is not None:
+        s.coverage, noise, _ = replay(items, recs, s.targets, host=host.arch, resolver=res)
+        s.noise = {i: noise.get(i, 0) for i in range(len(items))}
+    else:
+        s.coverage = replay_instances(items, records, s.targets, host=host.arch, resolver=res)
+    s.rules = [replace(r, steps=r.steps + ("replay",)) for r in s.rules]
+    s.steps_run.append("replay")
+    from tracerule.audit.lint import lint
+
+    s.lint = lint(items, arch=host.arch, host_checks=False, auditctl_version=host.auditctl_version) if items else []
+    s.steps_run.append("lint")
+    return s
+
+
+def _merge_targets(targets, records):
+    """Several traces: one target per (category, program, file, kind); instances concatenated."""
+    out = []
+    seen: dict = {}
+    for t in targets:
+        k = (t.category, t.exe, t.path, t.auid_scope, t.euid0, t.uid, tuple(sorted(t.detail.items())) if
+             t.category in ("perm", "net", "handoff") else ())
+        if k in seen:
+            i = seen[k]
+            o = out[i]
+            out[i] = replace(o, instances=o.instances + t.instances,
+                             syscalls=tuple(dict.fromkeys(o.syscalls + t.syscalls)),
+                             success=o.success and t.success)
+            records.setdefault(o.id, []).extend(records.get(t.id, []))
+            continue
+        seen[k] = len(out)
+        out.append(t)
+    return out
