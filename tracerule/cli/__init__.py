@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "tracerule.cli.record_cmd",
     "tracerule.cli.lint_cmd",
     "tracerule.cli.verify_cmd",
+    "tracerule.cli.suggest_cmd",
 )
 
 
