@@ -57,6 +57,9 @@ _S_IFMT = 0o170000
 _O_CREAT, _O_EXCL, _O_DIRECTORY = 0o100, 0o200, 0o200000
 _AT_SYMLINK_NOFOLLOW, _AT_EMPTY_PATH, _AT_SYMLINK_FOLLOW = 0x100, 0x1000, 0x400
 _ARCH_OF = {"b64": "x86_64", "b32": "i386", "x32": "x86_64"}
+#: strace's name -> libaudit's table name, where they differ (x86_64 pread64 is "pread" there)
+STRACE_ALIASES = {"pread64": "pread", "pwrite64": "pwrite", "_exit": "exit", "pread": "pread64",
+                  "pwrite": "pwrite64"}
 
 
 @dataclass
@@ -111,6 +114,9 @@ def rule_syscall_names(compiled, host: str = "x86_64") -> frozenset[str] | None:
                     out.add(n)
                     if n == "socketcall":
                         out.update(E.SOCKETCALL)
+                    for k, v in STRACE_ALIASES.items():
+                        if v == n:
+                            out.add(k)
                 out.add(f"syscall_{nr:#x}")
                 out.add(f"syscall_{nr}")
     return frozenset(out)
@@ -438,6 +444,8 @@ class Enricher:
             base = base.split("#", 1)[0]
         t = tables.get(arch) or tables["b64"]
         nr = t.nr(base)
+        if nr is None and base in STRACE_ALIASES:
+            nr = t.nr(STRACE_ALIASES[base])
         if nr is None:
             nr = parse_unknown_syscall(base)
             if nr is None:
