@@ -416,11 +416,16 @@ class GraphBuilder:
             return
         q = self.live.get(n)
         last = self.last.get(n)
-        if last is not None and last.creator is p and last.via in ("sigchld", "wait4", "waitid"):
-            # claimed early by its SIGCHLD/wait; the creation call now tells how
-            last.via, last.flags = via, flags
-            if flags & D.CLONE_PARENT:
-                last.parent = p.parent
+        real_parent = p.parent if flags & D.CLONE_PARENT else p
+        if last is not None and last.via in ("sigchld", "wait4", "waitid") and (
+                last.creator is p or last.parent is real_parent) and last.start_line >= entry:
+            # claimed early by its SIGCHLD/wait (it exited before this call returned); the
+            # creation call now tells who made it and how
+            if last.creator is not None and last.creator is not p and last in last.creator.made:
+                last.creator.made.remove(last)
+            if last.creator is not p:
+                p.made.append(last)
+            last.creator, last.parent, last.via, last.flags = p, real_parent, via, flags
             return
         if q is None:
             if g is not None:
