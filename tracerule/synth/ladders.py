@@ -53,7 +53,15 @@ def build_ladder(t: Target, host: str, uid_min: int) -> tuple[list[Rung], list[s
     def sr(names, fields):
         return B.syscall_rule(host, names, fields, key, host=host)
 
-    exe = [B.field("exe", "=", t.exe)] if t.exe else []
+    exe = []
+    if t.exe:
+        try:
+            exe = [B.field("exe", "=", t.exe)]
+        except UnsafeValue as exc:
+            notes.append(f"{t.id}: exe= candidates dropped: {safe_text(str(exc), 200)}")
+            from dataclasses import replace as _r
+
+            t = _r(t, exe=None)
     ok = [B.field("success", "=", 1)] if t.success else []
     if t.category in ("priv", "exec"):
         who = [B.field("euid", "=", 0)] if t.euid0 else ([B.field("uid", "=", t.uid)] if t.uid is not None else [])

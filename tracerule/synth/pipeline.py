@@ -136,6 +136,9 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     ctxs = [TraceContext(p, g, target_arch=host.arch, trace_arch=host.trace_arch, uid_min=host.uid_min)
             for p, g in zip(paths, graphs)]
     for p, g in zip(paths, graphs):
+        for w in g.warnings:
+            if w.severity.value in ("medium", "high", "error"):
+                s.notes.append(f"{w.location()}: {w.message}")
         if g.sidecar_used is None:
             s.notes.append(f"{p}: no sidecar: realpaths of programs come from this host where they exist")
     # steps targets + handoffs
@@ -165,7 +168,12 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
         if t.exe_note:
             s.notes.append(f"{t.id}: {t.exe_note}")
         if t.category == "handoff":
-            rungs, notes = handoff_ladder(t, host.arch, host.uid_min)
+            from tracerule.audit.rules.safety import UnsafeValue
+
+            try:
+                rungs, notes = handoff_ladder(t, host.arch, host.uid_min)
+            except UnsafeValue as exc:
+                rungs, notes = [], [f"{t.id}: candidate dropped: {exc}"]
         else:
             rungs, notes = L.build_ladder(t, host.arch, host.uid_min)
         s.notes.extend(notes)
