@@ -46,7 +46,7 @@ from tracerule.strace.events import UNFINISHED, Syscall
 from tracerule.strace.values import (decode_string, fd_value, open_info, parse_int,
                                      prctl_info, split_args)
 
-__all__ = ["enrich", "Enricher", "EnrichStats", "rule_syscall_names", "STATE_NAMES",
+__all__ = ["enrich", "Enricher", "EnrichStats", "rule_syscall_names", "record_needs", "STATE_NAMES",
            "BUFFER_LIMIT"]
 
 BUFFER_LIMIT = 400_000
@@ -122,6 +122,34 @@ def rule_syscall_names(compiled, host: str = "x86_64") -> frozenset[str] | None:
     return frozenset(out)
 
 
+def record_needs(compiled) -> frozenset[str]:
+    """Which costly record parts the compiled rules look at: ``args`` (a0..a3, also for perm's
+    open flags and socketcall), ``names`` (path=, dir=, watches, filetype, inode, obj_*,
+    devmajor/minor), ``saddr`` (saddr_fam)."""
+    from tracerule.audit.rules.model import Comparison, Field
+
+    need: set[str] = set()
+    for info in compiled.rules:
+        if info.via == "watch":
+            need.add("names")
+        for t in info.rule.fields:
+            if isinstance(t, Comparison):
+                if "obj_uid" in (t.left, t.right) or "obj_gid" in (t.left, t.right):
+                    need.add("names")
+                continue
+            if not isinstance(t, Field):
+                continue
+            n = t.name
+            if n in ("a0", "a1", "a2", "a3", "perm"):
+                need.add("args")
+            elif n in ("path", "dir", "filetype", "inode", "obj_uid", "obj_gid", "devmajor",
+                       "devminor") or n.startswith("obj_"):
+                need.add("names")
+            elif n == "saddr_fam":
+                need.add("saddr")
+    return frozenset(need)
+
+
 def enrich(source, graph=None, *, names: Iterable[str] | None = None, sidecar="auto",
            host_resolve: bool | None = None, uid: int | None = None, gid: int | None = None,
            auid: int | None = None) -> Iterator[Record]:
@@ -144,13 +172,18 @@ class _PState:
 
 
 class Enricher:
-    """Iterable of records; ``graph``, ``report`` (the reader's) and ``stats`` after iterating."""
+    """Iterable of records; ``graph``, ``report`` (the reader's) and ``stats`` after iterating.
+    ``need``: the record parts to compute (see :func:`record_needs`; None: all)."""
 
     def __init__(self, source, graph=None, *, names: Iterable[str] | None = None,
                  sidecar="auto", host_resolve: bool | None = None, uid: int | None = None,
-                 gid: int | None = None, auid: int | None = None, host: str = "x86_64") -> None:
+                 gid: int | None = None, auid: int | None = None, host: str = "x86_64",
+                 need: Iterable[str] | None = None) -> None:
         from tracerule import sidecar as S
 
+        #: what to compute: "args", "names", "saddr" (None: everything); parts not computed are
+        #: None in the records (unknown), so a consumer that looks at them gets assumptions
+        self.need = None if need is None else frozenset(need)
         if not isinstance(source, (str, os.PathLike)):
             raise TypeError("enrich: source must be a trace path")
         self.source = str(source)
@@ -466,6 +499,7 @@ class Enricher:
         aarch = audit_arch.get(arch, audit_arch["b64"])
         args = ev.args or ""
         a0 = a1 = a2 = a3 = None
+        need = self.need
         socketcall = arch == "b32" and base in E.SOCKETCALL and (
             ev.scno is None or ev.scno == 102) and "socketcall" in t.by_name
         if socketcall and ev.scno is None and t.nr(base) is not None:
@@ -475,7 +509,7 @@ class Enricher:
         if socketcall:
             nr = t.nr("socketcall")
             a0 = E.SOCKETCALL[base]
-        else:
+        elif need is None or "args" in need:
             a0, a1, a2, a3 = E.registers(base, args, _ARCH_OF.get(arch, "x86_64"))
         exit_v = E.exit_value(ev.ret, ev.errno)
         if name in ("exit", "exit_group"):
@@ -490,10 +524,16 @@ class Enricher:
                                                     or bisect_right(st.exec_lines, line) ==
                                                     bisect_right(st.exec_lines, tc[0])):
             comm = tc[1]
-        names = self._names(st, ev, base, args, failed, ex)
-        saddr = E.saddr_family(base, args, failed) if (base in E.SOCKADDR_SYSCALLS) else NO_SOCKADDR
+        names = self._names(st, ev, base, args, failed, ex) if need is None or "names" in need \
+            else None
+        if base not in E.SOCKADDR_SYSCALLS:
+            saddr = NO_SOCKADDR
+        elif need is None or "saddr" in need:
+            saddr = E.saddr_family(base, args, failed)
+        else:
+            saddr = None
         oflags = None
-        if base == "openat2":
+        if base == "openat2" and (need is None or "args" in need):
             oi = open_info(ev)
             oflags = oi.flags if oi is not None else None
         forced = base == "write" and not failed and "loginuid>" in args

@@ -480,7 +480,7 @@ def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_h
                uid, gid, auid, baseline: BaselineResult | None) -> TraceResult:
     import socket as _socket
 
-    from tracerule.audit.enrich import Enricher, rule_syscall_names
+    from tracerule.audit.enrich import Enricher, record_needs, rule_syscall_names
     from tracerule.audit.simulate import compile_rules, simulate
 
     sc = _sidecar_of(trace, sidecar)
@@ -501,8 +501,13 @@ def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_h
             extra |= s.syscalls
         if names is not None:
             names = names | extra
+    need = set(record_needs(compiled))
+    for s in sels:
+        for f, _, _ in s.terms:
+            need.add({"a0": "args", "a1": "args", "a2": "args", "a3": "args", "path": "names",
+                      "saddr_fam": "saddr"}.get(f, "-"))
     en = Enricher(trace, names=names, sidecar=sc, host_resolve=this_host, uid=uid, gid=gid,
-                  auid=auid, host=host)
+                  auid=auid, host=host, need=need)
     feed = _Feed(en)
     decided = logged = forced = 0
     keyonly = [(s, e) for s, e in zip(sels, expects_res) if s.key_only]

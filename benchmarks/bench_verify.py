@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Time ``tracerule verify RULES TRACE --json`` against ``tracerule graph --format json TRACE``
+(the baseline) on the same >= 1M-line ``strace -f -tt -T -yy`` trace of a real workload.
+
+    /work/venv/bin/python benchmarks/bench_verify.py [--repeat N] [--rules FILE]
+
+Both run as whole subprocesses (start-up and imports included), output to /dev/null, in the same
+run, on the trace ``benchmarks/workload.py`` records and caches (``benchmarks/.cache/``).  The
+default rules are a typical targeted set (execs of chosen programs, set*id, module loads, a
+socket connect and an openat of a sensitive file, b64 and b32), written to the cache directory.
+Printed: the wall seconds of both and the ratio verify/graph (target: <= 1.5).  A second line
+times a rule set with a watch (every syscall enriched) for information.  No pass/fail.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+TARGETED = """\
+-a always,exit -F arch=b64 -S execve,execveat -F exe=/usr/bin/sudo -F auid>=1000 -F auid!=unset -k priv
+-a always,exit -F arch=b32 -S execve,execveat -F exe=/usr/bin/sudo -F auid>=1000 -F auid!=unset -k priv
+-a always,exit -F arch=b64 -S execve -F exe=/usr/bin/gzip -k gz
+-a always,exit -F arch=b64 -S setuid,setreuid,setresuid,setgid,setresgid -k ids
+-a always,exit -F arch=b32 -S setuid32,setreuid32,setresuid32 -k ids
+-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k modules
+-a always,exit -F arch=b64 -S connect -F saddr_fam=2 -k net
+-a always,exit -F arch=b64 -S openat -F a2&0x3 -F success=1 -k writes
+"""
+WATCH = "-w /etc/passwd -p wa -k passwd\n-a always,exit -F arch=b64 -S execve -k exec\n"
+
+
+def run(argv: list[str]) -> tuple[float, int]:
+    with open(os.devnull, "wb") as null:
+        t0 = time.perf_counter()
+        rc = subprocess.run(argv, stdout=null, stderr=null, stdin=subprocess.DEVNULL).returncode
+        return time.perf_counter() - t0, rc
+
+
+def best(argv: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t, rc = run(argv)
+        if rc not in (0, 1):
+            sys.exit(f"bench_verify: {' '.join(argv)} exited with {rc}")
+        times.append(t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3, help="runs per command (best is kept)")
+    ap.add_argument("--rules", help="rules file (default: a targeted set written to the cache)")
+    ap.add_argument("--no-watch", action="store_true", help="skip the watch (all syscalls) line")
+    args = ap.parse_args()
+    import workload
+
+    info = workload.ensure("1x")["1x"]
+    trace = info["trace"]
+    cache = HERE / ".cache"
+    rules = args.rules
+    if rules is None:
+        rules = str(cache / "bench_verify.rules")
+        Path(rules).write_text(TARGETED)
+    py = sys.executable
+    graph = [py, "-m", "tracerule", "graph", "--format", "json", trace]
+    verify = [py, "-m", "tracerule", "verify", rules, trace, "--json"]
+    print(f"trace: {trace}: {info['lines']:,} lines, {info['processes']:,} processes "
+          f"({info['strace']})")
+    tg = best(graph, args.repeat)
+    tv = best(verify, args.repeat)
+    print(f"tracerule graph --format json : {tg:7.2f} s  ({info['lines'] / tg / 1e6:.2f} M lines/s)")
+    print(f"tracerule verify (targeted)   : {tv:7.2f} s  ({info['lines'] / tv / 1e6:.2f} M lines/s)")
+    print(f"ratio verify/graph            : {tv / tg:7.2f}x  (target <= 1.5x)")
+    if not args.no_watch:
+        wr = cache / "bench_verify_watch.rules"
+        wr.write_text(WATCH)
+        tw = best([py, "-m", "tracerule", "verify", str(wr), trace, "--json"], 1)
+        print(f"tracerule verify (a watch: every syscall enriched): {tw:7.2f} s  "
+              f"({tw / tg:.2f}x graph; information)")
+
+
+if __name__ == "__main__":
+    main()
