@@ -45,9 +45,9 @@ def graph(
                              exit_code=ExitCode.BAD_INPUT)
     out = sys.stdout
     if fmt == "json":
-        from tracerule.graph.render import render_json
+        from tracerule.graph.render import write_json
 
-        out.write(render_json(g))
+        write_json(g, out)
         return
     if fmt == "dot":
         from tracerule.graph.render import render_dot

@@ -21,6 +21,7 @@ the process that later gets its SIGCHLD or wait4 (``-Z``, filtered traces) or st
 from __future__ import annotations
 
 import os
+import re
 from typing import Iterable
 
 from tracerule.errors import Diagnostic, InputError, Severity
@@ -52,6 +53,33 @@ OTHER = frozenset({"exit", "exit_group", "getpid", "gettid", "tgkill", "kill", "
 
 #: exactly the syscalls the graph reads; pass to the reader's ``names=`` so it skips the rest fast
 NAMES = frozenset(CREATE | EXECS | SETID | GETID | GROUPS | FD_OPEN | FD_DUP | WAITS | OTHER | I386_ONLY)
+#: the same when fds are decorated (-y/-yy): a loginuid write shows its path on the write itself,
+#: so opens, dups and closes need not be followed (they are the most frequent lines of a trace)
+NAMES_DECORATED = NAMES - FD_OPEN - FD_DUP - {"close"}
+
+_DECO_RE = re.compile(rb"(?:\(|, |= )\d+<[/a-zA-Z]")
+
+
+def fds_decorated(path: str) -> bool:
+    """Does the trace show -y fd decorations (``3</etc/passwd>``)?  Looks at its first lines."""
+    try:
+        if os.path.isdir(path):
+            names = sorted(n for n in os.listdir(path) if not n.startswith("."))
+            if not names:
+                return False
+            path = os.path.join(path, names[0])
+        elif not os.path.exists(path):
+            d = os.path.dirname(path) or "."
+            base = os.path.basename(path) + "."
+            names = sorted(n for n in os.listdir(d) if n.startswith(base))
+            if not names:
+                return False
+            path = os.path.join(d, names[0])
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    return bool(_DECO_RE.search(head))
 
 
 class _Exec:
@@ -358,7 +386,7 @@ class GraphBuilder:
         elif name == "write":
             self._write(p, ev)
         elif name == "close":
-            if ev.ret == 0:
+            if ev.ret == 0 and p.lfds:
                 fd = D.leading_fd(ev.args)
                 if fd is not None:
                     p.lfds.discard(fd)
@@ -540,6 +568,10 @@ class GraphBuilder:
     def _open(self, p: _P, ev: Syscall) -> None:
         if ev.ret is None or ev.ret < 0:
             return
+        if "loginuid" not in ev.args and "loginuid" not in ev.ret_text:
+            if p.lfds:
+                p.lfds.discard(ev.ret)
+            return
         parts = D.split_top(ev.args)
         idx = 1 if ev.name in ("openat", "openat2") else 0
         path = None
@@ -554,7 +586,7 @@ class GraphBuilder:
             p.lfds.discard(ev.ret)
 
     def _dup(self, p: _P, ev: Syscall) -> None:
-        if ev.ret is None or ev.ret < 0:
+        if ev.ret is None or ev.ret < 0 or not (p.lfds or "loginuid" in ev.args):
             return
         parts = D.split_top(ev.args)
         if not parts:
@@ -569,7 +601,7 @@ class GraphBuilder:
             p.lfds.discard(ev.ret)
 
     def _write(self, p: _P, ev: Syscall) -> None:
-        if ev.ret is None or ev.ret <= 0:
+        if ev.ret is None or ev.ret <= 0 or not (p.lfds or "loginuid" in ev.args):
             return
         parts = D.split_top(ev.args)
         if len(parts) < 2:
@@ -837,7 +869,7 @@ def build_graph(source, *, sidecar="auto", uid: int | None = None, gid: int | No
             sc = sidecar
         from tracerule.strace.reader import TraceReader
 
-        reader = TraceReader(src, names=NAMES)
+        reader = TraceReader(src, names=NAMES_DECORATED if fds_decorated(src) else NAMES)
         b = GraphBuilder(sidecar=sc, uid=uid, gid=gid, auid=auid, source=src)
         feed = b.feed
         for ev in reader:

@@ -236,6 +236,27 @@ def render_json(g: ProcessGraph, indent: int | None = 1) -> str:
     return json.dumps(g.to_dict(), indent=indent, ensure_ascii=False) + "\n"
 
 
+def write_json(g: ProcessGraph, file) -> None:
+    """The same document as :func:`render_json`, streamed: one process per line, so memory stays
+    at one process's dict however big the graph is."""
+    from tracerule.graph.model import SCHEMA_VERSION
+
+    dumps = json.dumps
+    file.write('{"schema_version": %d, "source": %s, "sidecar": %s, "processes": [\n'
+               % (SCHEMA_VERSION, dumps(g.source, ensure_ascii=False),
+                  dumps(g.sidecar_used, ensure_ascii=False)))
+    n = len(g.processes)
+    for i, p in enumerate(g.processes):
+        file.write(dumps(p.to_dict(), ensure_ascii=False))
+        file.write(",\n" if i + 1 < n else "\n")
+    file.write('], "warnings": [\n')
+    ws = g.warnings
+    for i, w in enumerate(ws):
+        file.write(dumps(warning_dict(w), ensure_ascii=False))
+        file.write(",\n" if i + 1 < len(ws) else "\n")
+    file.write("]}\n")
+
+
 def _dot_str(s: str) -> str:
     """A DOT double-quoted string; lines of ``s`` are joined with DOT's own ``\\n``."""
     # callers clean() trace strings first; anything still unprintable is replaced, not escaped twice
