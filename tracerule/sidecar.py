@@ -97,6 +97,10 @@ class Sidecar:
     start_time: str | None = None          #: ISO 8601
     untraced_wall_time: float | None = None  #: seconds the command took without strace, if measured
     recorder: Recorder = field(default_factory=Recorder)
+    #: who ran strace itself (``tracerule record -u USER`` runs strace as root and the command as
+    #: USER: then ``recorder`` holds USER's start credentials and ``tracer`` root's).  None: the
+    #: recorder ran strace itself.
+    tracer: Recorder | None = None
     target_user: str | None = None
     target_uid: int | None = None
     uid_min: int | None = None
@@ -118,7 +122,9 @@ class Sidecar:
 
     @property
     def recorder_root(self) -> bool | None:
-        e = self.recorder.euid if self.recorder.euid is not None else self.recorder.uid
+        """Whether strace ran privileged (so setuid bits were honoured under ptrace)."""
+        who = self.tracer if self.tracer is not None else self.recorder
+        e = who.euid if who.euid is not None else who.uid
         return None if e is None else e == 0
 
     def to_dict(self) -> dict:
@@ -129,6 +135,8 @@ class Sidecar:
             "start_time": self.start_time, "untraced_wall_time": self.untraced_wall_time,
             "recorder": {k: (list(v) if isinstance(v, tuple) else v)
                          for k, v in asdict(self.recorder).items()},
+            "tracer": None if self.tracer is None else
+            {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.tracer).items()},
             "target_user": self.target_user, "target_uid": self.target_uid,
             "uid_min": self.uid_min, "cwd": self.cwd,
             "command": list(self.command) if self.command is not None else None,
@@ -227,6 +235,24 @@ def _mode(v, path, loc, keys) -> int | None:
     _fail(path, loc, keys, f"mode must be an octal string like \"104755\", got {json.dumps(v)[:40]}")
 
 
+def _recorder(rec_d: dict, name: str, path: str, loc: "_Loc") -> Recorder:
+    rec = {}
+    for k in ("uid", "euid", "gid", "egid", "auid", "sessionid"):
+        v = _opt(rec_d, k, int, path, loc, [name], nonneg=True)
+        if v is not None and v > 0xFFFFFFFF:
+            _fail(path, loc, [name, k], f"{v} is not a 32-bit id")
+        rec[k] = v
+    groups = _opt(rec_d, "groups", list, path, loc, [name])
+    if groups is not None:
+        if not all(isinstance(g, int) and not isinstance(g, bool) and 0 <= g <= 0xFFFFFFFF
+                   for g in groups):
+            _fail(path, loc, [name, "groups"], "groups must be an array of ids")
+        groups = tuple(groups)
+    rec["groups"] = groups
+    rec["user"] = _opt(rec_d, "user", str, path, loc, [name])
+    return Recorder(**rec)
+
+
 def parse_sidecar(text: str, path: str = "<sidecar>") -> Sidecar:
     try:
         data = json.loads(text)
@@ -258,21 +284,9 @@ def parse_sidecar(text: str, path: str = "<sidecar>") -> Sidecar:
             _fail(path, loc, ["command"], "command must be an array of strings")
         cmd = tuple(cmd)
     notes = _opt(data, "notes", list, path, loc, []) or []
-    rec_d = _opt(data, "recorder", dict, path, loc, []) or {}
-    rec = {}
-    for k in ("uid", "euid", "gid", "egid", "auid", "sessionid"):
-        v = _opt(rec_d, k, int, path, loc, ["recorder"], nonneg=True)
-        if v is not None and v > 0xFFFFFFFF:
-            _fail(path, loc, ["recorder", k], f"{v} is not a 32-bit id")
-        rec[k] = v
-    groups = _opt(rec_d, "groups", list, path, loc, ["recorder"])
-    if groups is not None:
-        if not all(isinstance(g, int) and not isinstance(g, bool) and 0 <= g <= 0xFFFFFFFF
-                   for g in groups):
-            _fail(path, loc, ["recorder", "groups"], "groups must be an array of ids")
-        groups = tuple(groups)
-    rec["groups"] = groups
-    rec["user"] = _opt(rec_d, "user", str, path, loc, ["recorder"])
+    rec = _recorder(_opt(data, "recorder", dict, path, loc, []) or {}, "recorder", path, loc)
+    tracer_d = _opt(data, "tracer", dict, path, loc, [])
+    tracer = None if tracer_d is None else _recorder(tracer_d, "tracer", path, loc)
     files_d = _opt(data, "files", list, path, loc, []) or []
     files = []
     for i, fd in enumerate(files_d):
@@ -302,7 +316,7 @@ def parse_sidecar(text: str, path: str = "<sidecar>") -> Sidecar:
             if b is not None and f["mode"] is not None and bool(f["mode"] & attr) != b:
                 _fail(path, loc, keys + [bit], f"{bit} disagrees with mode {f['mode']:o}")
         files.append(ExecFile(**f))
-    return Sidecar(schema_version=sv, recorder=Recorder(**rec), files=tuple(files), command=cmd,
+    return Sidecar(schema_version=sv, recorder=rec, tracer=tracer, files=tuple(files), command=cmd,
                    notes=tuple(str(n) for n in notes), path=path, **s)
 
 

@@ -72,3 +72,28 @@ def test_describe_elf_and_script(tmp_path):
     assert d.setuid and stat.S_ISREG(d.mode)
     missing = describe_file(str(tmp_path / "nope"))
     assert missing.exists is False and missing.mode is None and missing.setuid is None
+
+
+def test_tracer_block_decides_whether_setuid_was_honoured(tmp_path):
+    """record -u USER: the command starts as USER (recorder) while strace ran as root (tracer)."""
+    from tracerule.sidecar import Recorder, Sidecar, read_sidecar, write_sidecar
+
+    sc = Sidecar(recorder=Recorder(uid=1001, euid=1001, gid=1001, egid=1001, auid=1001),
+                 tracer=Recorder(uid=0, euid=0, gid=0, egid=0))
+    assert sc.recorder_root is True
+    back = read_sidecar(write_sidecar(sc, tmp_path / "t.tracerule.json"))
+    assert back.tracer == sc.tracer and back.recorder == sc.recorder
+    assert back.recorder_root is True
+    # without a tracer block the recorder ran strace itself
+    assert Sidecar(recorder=Recorder(uid=1001, euid=1001)).recorder_root is False
+
+
+def test_tracer_block_is_validated():
+    import pytest as _pytest
+
+    from tracerule.errors import InputError
+    from tracerule.sidecar import parse_sidecar
+
+    with _pytest.raises(InputError) as exc:
+        parse_sidecar('{"schema_version": 1,\n "tracer": {"uid": -1}}', "x.json")
+    assert "x.json:2" in str(exc.value)

@@ -122,11 +122,6 @@ def test_sudo_chain_runs_as_root_and_sidecar_marks_sudo_setuid(workdir, test_use
     assert first["path"] == "/usr/bin/sudo" and first["uid"] == uid
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the graph decides 'setuid honoured' from sidecar.recorder (Sidecar.recorder_root), which "
-    "record fills with the start credentials of the traced command (the -u user); the fact that "
-    "strace ran as root is in the sidecar's 'tracer' key, which schema 1 / the graph do not read "
-    "yet.  Remove this marker when Sidecar.recorder_root consults 'tracer'."))
 def test_graph_shows_the_sudo_escalation_from_the_sidecar(workdir, test_user):
     name, uid, _ = test_user
     out, cp = _record_sudo(workdir, name)
