@@ -199,3 +199,55 @@ def _trie(words: list[bytes]) -> bytes:
     if optional:
         body += b"?"
     return body
+
+
+# --------------------------------------------------------------------------- captured fast path (str)
+# For a trace whose lines are "PID  [TS ]BODY" (the -f -o layout without -Y/-r/-n/-i): one regex over a
+# whole decoded chunk matches a complete syscall line and captures every field, so the line needs no
+# further parse.  The name and return sub-patterns are those of split_syscall/_RET with "\n" excluded
+# from every class, "$" replaced by the line end, and a decoration that could read as an entry suffix
+# (" <unfinished ...>" at the end) refused.  The caller checks what the cheap leader does not: a pid of
+# at most 7 digits and a timestamp of LEADER's exact form (TS_EXACT); otherwise it reads the line
+# slowly.  Groups: 1 pid, 2 ts ("" without -t), 3 name, 4 args, 5 ret_text (ret, decoration, tail),
+# 6 ret, 7 tail, 8 duration.
+_CAP_RET = (
+    r"\((?P<args>[^\n]*)\)\ +=\ "
+    r"(?P<rt>(?P<ret>\?|-?\d+|0x[0-9a-fA-F]+)"
+    r"(?:<(?!unfinished|detached|pid\ changed)[^<>\n]*(?:<[^<>\n]*(?:<[^<>\n]*>[^<>\n]*)*>[^<>\n]*)*>)?"
+    r"(?P<tail>(?:\ (?:E[A-Z0-9_]+|\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)|<unavailable>"
+    r"|/\*[^*\n]*\*+(?:[^/*\n][^*\n]*\*+)*/))*))"
+    r"(?:\ <(?P<dur>\d+(?:\.\d+)?)>)?(?=\n)"
+)
+_CAP_NAME = r"(?P<name>[A-Za-z0-9_?][A-Za-z0-9_?#:]*+)"
+_NAME_FIRST_OK = re.compile(r"[A-Za-z0-9_?][A-Za-z0-9_?#:]*")
+TS_EXACT = re.compile(r"\d\d:\d\d:\d\d(?:\.\d+)?|\d{9,}(?:\.\d+)?")
+
+
+def _cap_lead(ts: bool) -> str:
+    return r"\n(\d++) ++([\d:.]++) ++" if ts else r"\n(\d++) ++()"
+
+
+def full_line_regex(ts: bool) -> re.Pattern:
+    """Full mode: a complete syscall line of any name (a line it does not match is read slowly).
+    Here every line is matched anyway, so the leader is the exact one (no caller checks needed)."""
+    lead = (r"\n(\d{1,7}+) ++(\d\d:\d\d:\d\d(?:\.\d+)?+|\d{9,}+(?:\.\d+)?+) ++" if ts
+            else r"\n(\d{1,7}+) ++()")
+    return re.compile(lead + _CAP_NAME + _CAP_RET)
+
+
+def candidate_regex(names, ts: bool) -> re.Pattern:
+    """names mode: the candidate lines of a pid-column trace (a wanted name followed by ``(``, its
+    ``<... NAME resumed>``, ``+++``, ``---``, ``[ Process``); a complete syscall line of a wanted
+    name is captured whole (group ``name`` set), any other candidate only located."""
+    names = sorted({n.decode() if isinstance(n, bytes) else n for n in names})
+    trie = name_trie(names).decode("latin-1")
+    ok = [n for n in names if _NAME_FIRST_OK.fullmatch(n)]
+    trie_ok = name_trie(ok).decode("latin-1") if ok else r"(?!)"
+    return re.compile(
+        _cap_lead(ts) + r"(?:(?P<name>" + trie_ok + r")" + _CAP_RET
+        + r"|(?:" + trie + r")\(|<\.\.\. (?:" + trie + r") resumed|\+\+\+ |--- |\[ Process PID=)"
+    )
+
+
+# runs of lines of one tid: the first line of each run is where a tid may be new
+TID_RUNS = re.compile(r"\n(\d++) [^\n]*+(?:\n\1 [^\n]*+)*+")
