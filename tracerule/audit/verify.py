@@ -33,7 +33,8 @@ from tracerule.errors import Diagnostic, InputError, Severity
 from tracerule.exitcodes import ExitCode
 
 __all__ = ["verify", "VerifyResult", "RuleResult", "ExpectResult", "BaselineResult",
-           "TraceResult", "Selector", "parse_selector", "SCHEMA_VERSION", "count_syscalls"]
+           "TraceResult", "Selector", "parse_selector", "SCHEMA_VERSION", "count_syscalls",
+           "signature", "record_signature", "PID_RETURNING"]
 
 SCHEMA_VERSION = 1
 MAX_EVENTS = 50          #: events listed per rule
@@ -187,6 +188,47 @@ def _term(r: Record, f: str, v) -> bool | None:
     return x == v
 
 
+# ---- event signatures (simulator vs kernel) ---------------------------------------------------
+
+#: syscalls whose return value is a process/thread id: differs on every run, compared as "pid"
+PID_RETURNING = frozenset({"clone", "clone3", "fork", "vfork", "getpid", "getppid", "gettid",
+                           "wait4", "waitpid", "waitid", "setsid", "getpgid", "getpgrp", "getsid",
+                           "set_tid_address", "pidfd_getpid"})
+
+
+def _arch_name(arch: int | None) -> str | None:
+    from tracerule.audit.tables import AUDIT_ARCH
+
+    if arch is None:
+        return None
+    for name, val in AUDIT_ARCH.items():
+        if val == arch:
+            return name
+    return hex(arch)
+
+
+def signature(arch: int | None, nr: int | None, success: bool | None, exit: int | None,
+              exe: str | None, euid: int | None, auid: int | None) -> tuple:
+    """``(arch, syscall, success, exit, exe, euid, auid)`` of one logged event, in a form both
+    the simulator's records and the kernel's SYSCALL records give the same way: arch and syscall
+    by name, the exit of pid-returning syscalls as ``"pid"`` (it differs on every run)."""
+    name = None
+    if arch is not None and nr is not None:
+        name = _syscall_name(arch, nr)
+    if name in PID_RETURNING and success:
+        exit = "pid"
+    if name in ("exit", "exit_group"):
+        success = exit = None
+    return (_arch_name(arch), name, success, exit, exe, euid, auid)
+
+
+def record_signature(r: Record) -> tuple:
+    """:func:`signature` of a simulator record (exe by its resolved path, as the kernel logs it)."""
+    e = r.exe
+    exe = None if e is None else (e.realpath or e.path)
+    return signature(r.arch, r.nr, r.success, r.exit, exe, r.euid, r.auid)
+
+
 # ---- results ---------------------------------------------------------------------------------
 
 @dataclass
@@ -207,6 +249,9 @@ class RuleResult:
     events: list = field(default_factory=list)      #: first MAX_EVENTS events
     notes: list = field(default_factory=list)
     _records: list = field(default_factory=list, repr=False)
+    #: with ``verify(..., signatures=True)``: Counter of :func:`signature` tuples of the logged
+    #: events it decided (what ``verify --kernel`` compares with the kernel's events)
+    signatures: Counter | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -341,14 +386,15 @@ def _diag_dict(d: Diagnostic) -> dict:
 def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.PathLike], *,
            baselines: Sequence[str | os.PathLike] = (), expects: Iterable[str | Selector] = (),
            host: str | None = None, this_host: bool | None = None, sidecar="auto",
-           uid: int | None = None, gid: int | None = None, auid: int | None = None
-           ) -> VerifyResult:
+           uid: int | None = None, gid: int | None = None, auid: int | None = None,
+           signatures: bool = False) -> VerifyResult:
     """Replay ``traces`` (and ``baselines``) through the rules of ``rules_paths``.
 
     ``host``: the machine the rules are for (default: the first trace's sidecar arch, else
     x86_64); ``this_host``: the traces were recorded on this host, so files may be stat'ed here
     (None: when the sidecar's hostname says so); ``sidecar``: "auto" or None;
-    ``uid``/``gid``/``auid``: start credentials the trace cannot tell.
+    ``uid``/``gid``/``auid``: start credentials the trace cannot tell; ``signatures``: keep,
+    per rule, the :func:`record_signature` multiset of the logged events it decided.
     Raises :class:`InputError` for unreadable rules or traces."""
     from tracerule.audit.rules import ParseOptions, canonical, parse_paths
     from tracerule.audit.rules.model import ControlLine
@@ -390,6 +436,8 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
         rules[i] = RuleResult(i, num, str(it.location), it.text, can, key,
                               "always" if not hasattr(it, "action") else it.action,
                               "exit" if not hasattr(it, "list") else it.list)
+        if signatures:
+            rules[i].signatures = Counter()
     out = VerifyResult([str(p) for p in rules_paths], [], [], [], [], {}, list(res.diagnostics),
                        host)
     if res.errors:
@@ -633,6 +681,8 @@ def _hit(rr: RuleResult, r: Record, d) -> None:
                           "assumptions": [str(a) for a in d.assumptions]})
     if len(rr._records) < MAX_WHATIF:
         rr._records.append(r)
+    if rr.signatures is not None and d.logged and d.action == "always":
+        rr.signatures[record_signature(r)] += 1
 
 
 def _miss(r: Record, d, sc_name: str, s: Selector) -> dict:
