@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "tracerule.cli.lint_cmd",
     "tracerule.cli.verify_cmd",
     "tracerule.cli.suggest_cmd",
+    "tracerule.cli.review_cmd",
 )
 
 
