@@ -385,7 +385,8 @@ def test_a_crashing_command_leaves_no_rule_behind(sig, clean_kernel, capsys):
 
 
 @pytest.mark.kernel
-def test_ctrl_c_unloads_the_rules_and_stops_the_command(clean_kernel, workdir):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_unloads_the_rules_and_stops_the_command(signum, clean_kernel, workdir):
     marker = workdir / "started"
     nap = f"60.{uuid.uuid4().int % 10**6:06d}"
     proc = subprocess.Popen([TRACERULE, "verify", "--kernel", str(SHADOW_RULES), "--",
@@ -400,14 +401,14 @@ def test_ctrl_c_unloads_the_rules_and_stops_the_command(clean_kernel, workdir):
         ours = [ln for ln in _listed() if RUN_KEY.search(ln)]
         assert len(ours) >= 2          # the two rules (and the tracker) are loaded while it runs
         run_id = RUN_KEY.search(ours[0]).group(0)[3:13]
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert proc.returncode == ExitCode.INTERRUPTED, err
-    assert "interrupted" in err and "Traceback" not in err
+    assert "interrupted by" in err and "rules were unloaded" in err and "Traceback" not in err
     assert not [ln for ln in _listed() if run_id in ln]
     time.sleep(0.2)
     left = subprocess.run(["pgrep", "-f", f"sleep {nap}"], capture_output=True, text=True)

@@ -176,8 +176,14 @@ def _kernel(ctx, rules, positional, baseline, expect, json_, host_arch, uid, gid
             import subprocess
 
             out_fd = subprocess.DEVNULL
-    res = kernel_verify([rules], work, trace=trace, each=each, expects=sels, timeout=timeout,
-                        host=host_arch, stdout=out_fd)
+    try:
+        res = kernel_verify([rules], work, trace=trace, each=each, expects=sels, timeout=timeout,
+                            host=host_arch, stdout=out_fd)
+    except KeyboardInterrupt as exc:
+        what = str(exc) or "interrupted by SIGINT"
+        print(f"tracerule verify --kernel: {what}: the command was stopped and this run's rules "
+              "were unloaded", file=sys.stderr, flush=True)
+        raise
     if json_:
         sys.stdout.write(json.dumps(res.to_dict(), indent=2) + "\n")
     else:
