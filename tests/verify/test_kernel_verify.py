@@ -413,3 +413,48 @@ def test_ctrl_c_unloads_the_rules_and_stops_the_command(signum, clean_kernel, wo
     time.sleep(0.2)
     left = subprocess.run(["pgrep", "-f", f"sleep {nap}"], capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+@pytest.mark.kernel
+def test_a_keyless_host_rule_that_wins_is_reported_as_such(clean_kernel, capsys, monkeypatch):
+    # a host rule without a key: its events carry key=(null); the rule is named only by that
+    frule = ["-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-F", "exe=/usr/bin/id",
+             "-F", "success=1", "-F", "euid=0"]
+    res = subprocess.run(["auditctl", *frule], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    try:
+        rc = main(["verify", "--kernel", "--each", str(SHADOW_RULES), "--json", "--", "/usr/bin/id"])
+        d = json.loads(capsys.readouterr().out)
+        assert rc == 0
+        (hw,) = [h for h in d["host_wins"] if h["key"] is None]
+        assert hw["events"] == 1 and hw["forced"] == 0 and hw["host_rules"] == []
+        assert _rule(d, 1)["won"] == 0
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert main(["verify", "--kernel", str(SHADOW_RULES), "--", "/usr/bin/id"]) == 0
+        out = capsys.readouterr().out
+        assert "won by rules already loaded on this host" in out and "no key" in out
+    finally:
+        subprocess.run(["auditctl", "-d", *frule[1:]], capture_output=True)
+    assert not [ln for ln in _listed() if "exe=/usr/bin/id" in ln and "euid=0" in ln]
+
+
+def test_rich_and_plain_rendering_of_a_result(capsys, monkeypatch):
+    from tracerule.audit.kernel_verify import KernelRuleResult
+    from tracerule.cli.verify_cmd import _kernel_lines, render_kernel
+
+    me = os.getpid()
+    lines = _sys(1, 900020, me, 59, "/usr/bin/id", "trrY-0001-r1")
+    run = KernelRun("combined", (1,), exit_status=-9)
+    d = _analyse(run, lines, {"trrY-0001-r1": 1}, "TRK", {})
+    r = KernelRuleResult(1, 0, "x.rules:1", "-a ...", "-a always,exit -S execve -F key=k", "k",
+                         events=d.by_rule[1])
+    res = KernelVerifyResult(Workload(("/usr/bin/id",)), ["x.rules"], [r], [run], [], [],
+                             lost_start=1, lost_end=1, source="netlink")
+    text = "\n".join(_kernel_lines(res, 3))
+    assert "killed by SIGKILL" in text and "#1 x.rules:1 key=k: won 1 event(s)" in text
+    assert "execve (x86_64) ok pid=900020 exe=/usr/bin/id" in text and "did not rise" in text
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    render_kernel(res)
+    out = capsys.readouterr().out
+    assert "events won per rule" in out and "/usr/bin/id" in out
