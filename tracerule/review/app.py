@@ -191,16 +191,19 @@ class ReviewApp(App[int]):
         self._refresh_all()
         tree.focus()
         if self.selected:
-            self._select(self.selected)
+            self.select_proposal(self.selected)
 
-    def _select(self, pid: str) -> None:
+    def select_proposal(self, pid: str) -> None:
         node = self._tnodes.get(pid)
         if node is None:
             return
         tree = self.query_one("#targets", Tree)
-        line = getattr(node, "line", -1)
-        if line is not None and line >= 0:
-            tree.cursor_line = line
+        try:
+            tree.move_cursor(node)
+        except Exception:   # older Textual: no move_cursor
+            line = getattr(node, "line", -1)
+            if line is not None and line >= 0:
+                tree.cursor_line = line
         self.selected = pid
         self._refresh_detail()
 
@@ -327,7 +330,7 @@ class ReviewApp(App[int]):
         if nxt is None:
             self.notify("nothing pending")
         else:
-            self._select(nxt)
+            self.select_proposal(nxt)
 
     def action_toggle_preview(self) -> None:
         self.query_one("#preview").toggle_class("hidden")
