@@ -31,6 +31,16 @@ def suggest_cmd(
     attack: bool = typer.Option(False, "--attack", help="add the ATT&CK technique id to each key"),
     sidecar: Optional[Path] = typer.Option(None, "--sidecar", help="the metadata sidecar (default: "
                                            "TRACE.tracerule.json beside the trace)"),
+    baseline: Optional[List[str]] = typer.Option(None, "--baseline", help="a trace of ordinary work on the "
+                                                 "target host (repeat); 'default' is the one shipped with "
+                                                 "tracerule (used when none is given)"),
+    no_baseline: bool = typer.Option(False, "--no-baseline", help="measure noise on the trace itself only"),
+    existing: Optional[str] = typer.Option(None, "--existing", help="rules already on the host: a rules.d "
+                                           "directory, a rules file, or 'live' (auditctl -l); targets they "
+                                           "catch get no new rule"),
+    rules_name: Optional[str] = typer.Option(None, "--rules-name", help="the file name in rules.d (default: "
+                                             "the -o name, else 50-tracerule.rules): its place in "
+                                             "augenrules' order"),
 ) -> int:
     """Propose the fewest auditd rules that catch what the trace did, each explained.  Exit status 0
     when every target is caught, 1 when the rules miss a target (said in the output), 3 bad input."""
@@ -45,9 +55,18 @@ def suggest_cmd(
     focus_l: list[str] = []
     for f in focus or []:
         focus_l.extend(x.strip() for x in f.split(",") if x.strip())
+    from tracerule.synth.baseline import DEFAULT, default_baseline_paths
+
+    if no_baseline:
+        bases: tuple[str, ...] | None = None
+    elif baseline:
+        bases = tuple(baseline)
+    else:
+        bases = (DEFAULT,) if default_baseline_paths() else None
     opts = SuggestOptions(focus=tuple(focus_l) or None, level=level, b32=b32, target_arch=target_arch,
                           auditctl_version=auditctl_version, uid_min=uid_min, attack=attack,
-                          sidecar=str(sidecar) if sidecar else "auto")
+                          sidecar=str(sidecar) if sidecar else "auto", baselines=bases, existing=existing,
+                          rules_name=rules_name or (output.name if output is not None else "50-tracerule.rules"))
     s = suggest([str(t) for t in traces], opts)
     text = rules_text(s)
     if output is not None:

@@ -175,6 +175,12 @@ class Suggestion:
     notes: list[str] = field(default_factory=list)
     steps_run: list[str] = field(default_factory=list)
     lint: list = field(default_factory=list)                      #: lint findings on the result
+    #: issue 13: baselines, kernel cost, existing rules
+    baseline_paths: tuple[str, ...] = ()
+    baseline_noise: dict | None = None  #: per rule index: events it logs on the baselines; None: no baseline
+    rung_stats: dict = field(default_factory=dict)                #: target id -> minimal.RungStats of its rung
+    cost: object = None                 #: tracerule.audit.cost.CostEstimate of the rule set (None: not estimated)
+    existing: object = None             #: existing.ExistingReport (None: no --existing)
 
     @property
     def missed(self) -> list[Coverage]:

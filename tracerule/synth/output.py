@@ -36,10 +36,31 @@ def summary_lines(s: Suggestion) -> list[str]:
     cov = s.coverage
     caught = sum(1 for c in cov if c.caught == c.instances)
     noise = "not measured" if s.noise is None else f"{sum(s.noise.values())} event(s) beyond the targets"
-    return [f"target: {h.arch} ({h.arch_source}); b32: {h.b32}; auditctl {h.auditctl_version} "
-            f"({h.auditctl_source}); UID_MIN {h.uid_min} ({h.uid_min_source})",
-            f"coverage on the trace: {caught}/{len(cov)} targets fully caught; noise on the trace: {noise} "
-            f"({s.baseline})"]
+    out = [f"target: {h.arch} ({h.arch_source}); b32: {h.b32}; auditctl {h.auditctl_version} "
+           f"({h.auditctl_source}); UID_MIN {h.uid_min} ({h.uid_min_source})",
+           f"coverage on the trace: {caught}/{len(cov)} targets fully caught; noise on the trace: {noise} "
+           f"({s.baseline})"]
+    bn = getattr(s, "baseline_noise", None)
+    cost = getattr(s, "cost", None)
+    if bn is not None:
+        ev = sum(bn.values())
+        rate = ""
+        if cost is not None and cost.wall:
+            rate = f", {ev / cost.wall:.2f}/s over {cost.wall:.0f} s of untraced work"
+        out.append(f"noise on the {s.baseline}: {ev} event(s){rate}")
+    if cost is not None:
+        on = "the baseline" if bn is not None else "the trace's own syscall mix"
+        out.append(f"estimated kernel cost on {on}: {cost.summary()}")
+    ex = getattr(s, "existing", None)
+    if ex is not None:
+        out.append(f"existing rules: {ex.source} ({ex.rules_loaded} rules); {ex.position}")
+        for c in ex.caught:
+            out.append(f"  already caught: {c.target} {c.caught}/{c.instances} under key "
+                       f"{', '.join(c.keys)} ({', '.join(c.rules[:3])})" + ("" if c.complete else " -- partly: new rule kept"))
+        for sh in ex.shadowed:
+            what = f"logged under key {sh.key}" if sh.action == "always" else "suppressed (never)"
+            out.append(f"  shadowed: new rule {sh.rule + 1}: {sh.events} event(s) {what} by {sh.by}")
+    return out
 
 
 def rules_text(s: Suggestion) -> str:
@@ -73,6 +94,11 @@ def rules_text(s: Suggestion) -> str:
                 if t.attack:
                     out.append(_c(f"    ATT&CK: {', '.join(t.attack)}"))
             out.append(_c(f"    steps: {', '.join(r.steps)}"))
+        bn = getattr(s, "baseline_noise", None)
+        if bn is not None and r.level != "b32-twin":
+            out.append(_c(f"    on the baseline: {bn.get(i, 0)} event(s)"
+                          + (f" (+{bn.get(i + 1, 0)} by its b32 twin)" if i + 1 < len(s.rules)
+                             and s.rules[i + 1].level == "b32-twin" else "")))
         out.extend(source_lines(r.item, version=h.auditctl_version, host=h.arch))
     for ho in s.handoffs:
         out.append("")
@@ -112,7 +138,9 @@ def to_json(s: Suggestion) -> dict:
              "misses_instances": list(r.misses_instances)} for r in lad.rungs]} for lad in s.ladders],
         "rules": [dict(item_json(r.item), targets=list(r.targets), level=r.level, chains=list(r.chains),
                        lines=list(r.lines), steps=list(r.steps), twin_of=r.twin_of,
-                       noise=None if s.noise is None else s.noise.get(i))
+                       noise=None if s.noise is None else s.noise.get(i),
+                       baseline_events=None if getattr(s, "baseline_noise", None) is None
+                       else s.baseline_noise.get(i))
                   for i, r in enumerate(s.rules)],
         "handoffs": [{"daemon": ho.daemon, "socket": ho.socket, "chain": ho.chain, "client_exe": ho.client_exe,
                       "lines": [e.where for e in ho.instances], "daemon_rules_unverified": list(ho.daemon_rules),
@@ -122,6 +150,11 @@ def to_json(s: Suggestion) -> dict:
         "complete": s.complete,
         "noise": None if s.noise is None else {"on": "the trace itself", "baseline": s.baseline,
                                                "events": sum(s.noise.values())},
+        "baseline": None if getattr(s, "baseline_noise", None) is None else {
+            "traces": list(s.baseline_paths), "events": sum(s.baseline_noise.values()),
+            "wall_s": getattr(s.cost, "wall", None)},
+        "cost": None if getattr(s, "cost", None) is None else s.cost.to_json(),
+        "existing": None if getattr(s, "existing", None) is None else s.existing.to_json(),
         "lint": [{"id": f.id, "severity": f.severity.value, "line": f.line, "message": f.message}
                  for f in s.lint],
         "notes": list(s.notes),

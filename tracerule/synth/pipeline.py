@@ -36,6 +36,13 @@ class SuggestOptions:
     attack: bool = False
     sidecar: object = "auto"
     replay: bool = True
+    #: baseline traces of ordinary work on the host ("default": the one shipped with the package);
+    #: None or (): no baseline (noise is measured on the trace itself)
+    baselines: tuple[str, ...] | None = None
+    #: existing rules: a rules.d directory, a rules file, or "live" (``auditctl -l``); None: none
+    existing: str | None = None
+    #: the name the rules file gets in rules.d (its place in augenrules' order among --existing)
+    rules_name: str = "50-tracerule.rules"
 
 
 def login_defs_uid_min(path: str = "/etc/login.defs") -> int | None:
@@ -212,17 +219,66 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
         cov, noise, _ = replay(items, recs, tset, host=host.arch, resolver=res)
         return sum(noise.values())
 
-    s.chosen, notes = choose(s.ladders, level=opts.level, extra_on_trace=extra)
+    base = None
+    if opts.baselines:
+        from tracerule.synth import build as B
+        from tracerule.synth.baseline import load_baselines
+
+        cand = [it for lad in s.ladders for r in lad.rungs for it in r.rules]
+        bnames = wanted_names(B.expand(cand, host.arch, host.b32), host.arch)
+        base = load_baselines(opts.baselines, bnames)
+        s.baseline = base.label
+        s.baseline_paths = base.paths
+        s.notes.extend(base.notes)
+    if recs is not None or base is not None:
+        from tracerule.synth.minimal import CandidatePool, choose_minimal
+
+        pool = CandidatePool(host=host.arch, b32=host.b32, resolver=res, trace_records=recs,
+                             baseline_records=base.records if base is not None else None,
+                             mix=base.mix if base is not None else None)
+        s.chosen, notes, s.rung_stats = choose_minimal(s.ladders, pool, level=opts.level)
+    else:
+        s.chosen, notes = choose(s.ladders, level=opts.level, extra_on_trace=extra)
     s.notes.extend(notes)
     s.steps_run.append("choose")
-    s.rules = assemble(s.ladders, s.chosen, host=host.arch, b32=host.b32, attack=opts.attack)
+    ex = None
+    if opts.existing:
+        from tracerule.synth.existing import already_caught, load_existing
+
+        from tracerule.synth.existing import resolver_for
+
+        ex = load_existing(opts.existing, rules_name=opts.rules_name, host=host.arch)
+        res = resolver_for(res)
+        s.existing = already_caught(ex, s.targets, records, recs, host=host.arch, resolver=res)
+        skip = {c.target for c in s.existing.caught if c.complete}
+        keep = [lad for lad in s.ladders if lad.target.id not in skip]
+        s.rules = assemble(keep, s.chosen, host=host.arch, b32=host.b32, attack=opts.attack)
+    else:
+        s.rules = assemble(s.ladders, s.chosen, host=host.arch, b32=host.b32, attack=opts.attack)
     s.steps_run.append("assemble")
     items = [r.item for r in s.rules]
+    sim_items, ours = (ex.combine(items) if ex is not None else (items, range(len(items))))
+    ours = list(ours)
     if recs is not None:
-        s.coverage, noise, _ = replay(items, recs, s.targets, host=host.arch, resolver=res)
-        s.noise = {i: noise.get(i, 0) for i in range(len(items))}
+        s.coverage, noise, _ = replay(sim_items, recs, s.targets, host=host.arch, resolver=res)
+        s.noise = {i: noise.get(ours[i], 0) for i in range(len(items))}
     else:
-        s.coverage = replay_instances(items, records, s.targets, host=host.arch, resolver=res)
+        s.coverage = replay_instances(sim_items, records, s.targets, host=host.arch, resolver=res)
+    if ex is not None:
+        from tracerule.synth.existing import shadowing
+
+        s.existing = shadowing(s.existing, ex, sim_items, ours, s.targets, records, recs,
+                               host=host.arch, resolver=res)
+    from tracerule.audit.cost import SyscallMix, estimate
+
+    if base is not None:
+        bn = replay(items, base.records, [], host=host.arch, resolver=res)[1] if items else {}
+        s.baseline_noise = {i: bn.get(i, 0) for i in range(len(items))}
+        s.cost = estimate(items, base.mix, sum(s.baseline_noise.values()), host=host.arch,
+                          is_dir=_isdir(res))
+    elif same_arch:
+        mix = SyscallMix.from_traces(paths)
+        s.cost = estimate(items, mix, sum((s.noise or {}).values()), host=host.arch, is_dir=_isdir(res))
     s.rules = [replace(r, steps=r.steps + ("replay",)) for r in s.rules]
     s.steps_run.append("replay")
     from tracerule.audit.lint import lint
@@ -230,6 +286,12 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     s.lint = lint(items, arch=host.arch, host_checks=False, auditctl_version=host.auditctl_version) if items else []
     s.steps_run.append("lint")
     return s
+
+
+def _isdir(res):
+    from tracerule.synth.minimal import _isdir as f
+
+    return f(res)
 
 
 def _merge_targets(targets, records):

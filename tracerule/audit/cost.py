@@ -1,0 +1,251 @@
+"""What a rule set costs the kernel: a model from the measurements in kernel-overhead.md.
+
+    from tracerule.audit.cost import estimate, SyscallMix, rule_shape
+    mix = SyscallMix.from_traces(["baseline.strace"], wall=64.0)   # or SyscallMix({"read": 900, ...})
+    est = estimate(items, mix, events=12, host="x86_64")
+    est.ns_per_syscall, est.per_1000_syscalls_us, est.cpu_share      # see CostEstimate
+
+The figures (kernel 6.18, 2 vCPU VM; kernel-overhead.md §2):
+
+* a rule whose ``-S`` mask excludes the syscall: ~5 ns (one bit test) -- :data:`MASK_REJECT_NS`;
+* a rule evaluated on the syscall (mask holds it, ``-S all``, no ``-S``, a ``dir=`` tree rule):
+  ~38 ns (linear fit over 1/10/100 ``-S all`` rules) -- :data:`EVAL_NS`; a rule whose first field is an
+  ``arch=`` of another ABI fails there, assumed half of that (:data:`ARCH_REJECT_NS`: the public sets,
+  half of whose every-syscall rules are ``arch=b32``, measured ~40% under the full figure);
+* ``exe=`` tested on the syscall: +~100 ns (``get_mm_exe_file``) -- :data:`EXE_NS`;
+* ``path=`` file watches (``-w FILE``, ``-F path=``) live in the inode hash, consulted only for the
+  names a syscall resolved: no measurable cost per syscall (modelled as 0);
+* one logged event: ~65 us of CPU in the task + ~100-250 us in auditd/kauditd: ~300 us -- :data:`EVENT_US`.
+
+Rule *shapes* (:func:`rule_shape`): ``narrowed`` (an exit rule with ``-S`` names and an arch),
+``inode`` (path= watch: cheap), ``every-syscall`` (``-S all`` or no ``-S`` without ``path=``, a ``-w``
+on a directory (``dir=``), an arch-only rule), ``no-arch`` (``-S`` without ``arch=``: matched by
+number on every ABI -- also catches unrelated syscalls of the other ABI), ``other`` (task, exclude,
+user lists: not on the per-syscall exit path).  The model predicts the measured sets within about
+x1.5 and over-predicts them (kernel-overhead.md §2).
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+MASK_REJECT_NS = 5.0
+EVAL_NS = 38.0
+ARCH_REJECT_NS = 19.0
+EXE_NS = 100.0
+EVENT_US = 300.0
+#: auditd's throughput limit (ENRICHED, one core): ~56k records/s, ~14k events/s of 4 records
+AUDITD_EVENTS_PER_S = 14000.0
+
+SHAPES = ("narrowed", "inode", "every-syscall", "no-arch", "other")
+
+
+def _fields(rule, name):
+    return [f for f in rule.fields if getattr(f, "name", None) == name]
+
+
+def rule_shape(item, is_dir=None) -> str:
+    """The cost class of one rule or watch (see the module doc).  ``is_dir(path) -> bool | None``
+    says whether a watched path is a directory (default: this host's file system)."""
+    from tracerule.audit.rules.model import ControlLine, Rule, Watch
+
+    if isinstance(item, ControlLine):
+        return "other"
+    if isinstance(item, Watch):
+        d = (is_dir or os.path.isdir)(item.path)
+        return "every-syscall" if d else "inode"
+    if not isinstance(item, Rule) or item.list != "exit":
+        return "other"
+    sc = item.syscalls
+    if _fields(item, "path") or _fields(item, "inode"):
+        return "inode"
+    if sc is None or sc.all:
+        return "every-syscall"
+    if not item.arch_fields:
+        return "no-arch"
+    return "narrowed"
+
+
+@dataclass
+class SyscallMix:
+    """How often each syscall runs on the host (names of the host's native ABI), and over what
+    wall time (None: unknown)."""
+
+    counts: Mapping[str, int]
+    wall: float | None = None
+    source: str = ""
+
+    @property
+    def total(self) -> int:
+        return int(sum(self.counts.values()))
+
+    @property
+    def per_second(self) -> float | None:
+        return self.total / self.wall if self.wall else None
+
+    @classmethod
+    def from_traces(cls, paths: Iterable[str | os.PathLike], wall: float | None = None) -> "SyscallMix":
+        c: Counter = Counter()
+        names = []
+        for p in paths:
+            c.update(count_syscall_names(p))
+            names.append(os.path.basename(str(p)))
+        return cls(dict(c), wall, ", ".join(names))
+
+
+_LINE = re.compile(rb"^\d+\s+(?:[\d:.]+\s+)?(?:<\.\.\. ([a-z0-9_]+) resumed>|([a-z0-9_]+)\()")
+
+
+def count_syscall_names(path: str | os.PathLike) -> Counter:
+    """Completed syscalls of an strace file (``.gz`` too) by name, from its lines, without parsing
+    them (a line with a `` = `` return that is not ``<unfinished ...>``)."""
+    c: Counter = Counter()
+    p = str(path)
+    opener = gzip.open if p.endswith(".gz") else open
+    try:
+        with opener(p, "rb") as fh:
+            for line in fh:
+                if b" = " not in line or line.endswith(b"<unfinished ...>\n"):
+                    continue
+                m = _LINE.match(line)
+                if m:
+                    c[(m.group(1) or m.group(2)).decode()] += 1
+    except OSError:
+        pass
+    return c
+
+
+@dataclass(frozen=True)
+class RuleCost:
+    index: int
+    shape: str
+    ns_per_syscall: float        #: averaged over the mix
+    has_exe: bool = False
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The estimated cost of a rule set on a syscall mix (see the module doc for the figures)."""
+
+    rules: tuple[RuleCost, ...]
+    ns_per_syscall: float               #: filter evaluation, averaged over the mix
+    events: int                         #: events the rules log on the mix's trace (simulated)
+    syscalls: int                       #: syscalls in the mix
+    wall: float | None                  #: the mix's wall time (untraced), seconds
+    shapes: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def events_per_1000_syscalls(self) -> float:
+        return 1000.0 * self.events / self.syscalls if self.syscalls else 0.0
+
+    @property
+    def per_1000_syscalls_us(self) -> float:
+        """CPU microseconds per 1,000 syscalls of the mix: evaluation + logging."""
+        return self.ns_per_syscall + self.events_per_1000_syscalls * EVENT_US
+
+    @property
+    def eval_per_1000_syscalls_us(self) -> float:
+        return self.ns_per_syscall   # ns per syscall x 1000 syscalls / 1000 ns per us
+
+    @property
+    def events_per_second(self) -> float | None:
+        return self.events / self.wall if self.wall else None
+
+    @property
+    def cpu_share(self) -> float | None:
+        """Fraction of one core the rules cost at the mix's rate (evaluation + logging)."""
+        if not self.wall:
+            return None
+        ev = self.events * EVENT_US * 1e-6
+        fl = self.ns_per_syscall * 1e-9 * self.syscalls
+        return (ev + fl) / self.wall
+
+    @property
+    def every_syscall_rules(self) -> int:
+        return int(self.shapes.get("every-syscall", 0))
+
+    def summary(self) -> str:
+        s = (f"{self.per_1000_syscalls_us:.1f} us CPU per 1,000 syscalls "
+             f"({self.ns_per_syscall:.0f} ns/syscall filtering + {self.events_per_1000_syscalls:.3f} "
+             f"events x {EVENT_US:.0f} us)")
+        if self.wall:
+            s += (f"; at the baseline's rate ({self.syscalls / self.wall:,.0f} syscalls/s, "
+                  f"{self.events_per_second:.2f} events/s): {100 * self.cpu_share:.2f}% of a core")
+        s += f"; every-syscall rules: {self.every_syscall_rules}"
+        return s
+
+    def to_json(self) -> dict:
+        return {"ns_per_syscall": round(self.ns_per_syscall, 2), "events": self.events,
+                "syscalls": self.syscalls, "wall_s": self.wall,
+                "per_1000_syscalls_us": round(self.per_1000_syscalls_us, 3),
+                "events_per_second": None if self.events_per_second is None else round(self.events_per_second, 4),
+                "cpu_share": None if self.cpu_share is None else round(self.cpu_share, 6),
+                "shapes": dict(self.shapes),
+                "model": {"mask_reject_ns": MASK_REJECT_NS, "eval_ns": EVAL_NS, "arch_reject_ns": ARCH_REJECT_NS,
+                          "exe_ns": EXE_NS, "event_us": EVENT_US}}
+
+
+def _mix_numbers(mix: SyscallMix, host: str) -> list[tuple[int, int]]:
+    from tracerule.audit.tables import table
+
+    t = table(host)
+    out: Counter = Counter()
+    for name, n in mix.counts.items():
+        nr = t.nr(name)
+        if nr is not None:
+            out[nr] += n
+    return list(out.items())
+
+
+def rule_ns(item, mix_nrs: list[tuple[int, int]], total: int, host: str, is_dir=None) -> RuleCost:
+    """Average ns per syscall one rule adds over the mix."""
+    from tracerule.audit.rules.fields import machine_of_elf
+
+    shape = rule_shape(item, is_dir)
+    has_exe = bool(getattr(item, "fields", None)) and bool(_fields(item, "exe"))
+    if shape in ("inode", "other") or total <= 0:
+        return RuleCost(-1, shape, 0.0, has_exe)
+    if shape == "every-syscall" and not hasattr(item, "fields"):
+        return RuleCost(-1, shape, EVAL_NS, False)
+    arch = item.arch
+    native = arch is None or arch == host
+    first_arch = bool(item.fields) and getattr(item.fields[0], "name", None) == "arch"
+    # the kernel evaluates fields in rule order until one fails: an arch of the other ABI first
+    # fails at once; a native arch goes on (exe= last, at full cost only when earlier fields pass --
+    # counted fully: the model over-predicts rather than under)
+    full = EVAL_NS + (EXE_NS if has_exe else 0.0)
+    evaluated = full if native or not first_arch else ARCH_REJECT_NS
+    if shape == "every-syscall":
+        return RuleCost(-1, shape, evaluated, has_exe)
+    mask = item.syscalls.numbers
+    hit = sum(n for nr, n in mix_nrs if nr in mask)
+    frac = hit / total
+    return RuleCost(-1, shape, MASK_REJECT_NS * (1 - frac) + evaluated * frac, has_exe)
+
+
+def estimate(items, mix: SyscallMix, events: int = 0, *, host: str = "x86_64", is_dir=None) -> CostEstimate:
+    """The cost of ``items`` (rules, watches; control lines ignored) on ``mix``, with ``events``
+    logged on the mix's trace (from the simulator)."""
+    from tracerule.audit.rules.model import ControlLine
+
+    nrs = _mix_numbers(mix, host)
+    total = mix.total
+    rcs = []
+    shapes: Counter = Counter()
+    for i, it in enumerate(items):
+        if isinstance(it, ControlLine) or getattr(it, "op", "append") == "delete" or getattr(it, "delete", False):
+            continue
+        rc = rule_ns(it, nrs, total, host, is_dir)
+        rcs.append(RuleCost(i, rc.shape, rc.ns_per_syscall, rc.has_exe))
+        shapes[rc.shape] += 1
+    ns = sum(r.ns_per_syscall for r in rcs)
+    return CostEstimate(tuple(rcs), ns, int(events), total, mix.wall, dict(shapes))
+
+
+def item_cost_key(item, mix_nrs, total, host, is_dir=None) -> float:
+    """One number for ranking candidates: ns per syscall the item adds over the mix."""
+    return rule_ns(item, mix_nrs, total, host, is_dir).ns_per_syscall
