@@ -291,3 +291,18 @@ def test_not_a_trace_is_a_clean_input_error(tmp_path):
     p.write_text("hello\nworld\n")
     with pytest.raises(InputError):
         list(enrich(p))
+
+
+import pytest as _pytest
+
+
+@_pytest.mark.parametrize("family,want", [
+    ("AF_INET", 2), ("AF_UNIX", 1), ("AF_INET6", 10),
+    ("0x2 /* AF_INET */", 2),          # -X verbose (tracerule record's default)
+    ("0xa /* AF_INET6 */", 10), ("2", 2), ("0x1", 1),
+])
+def test_saddr_family_in_every_constant_style(family, want):
+    from tracerule.audit._enrich_args import saddr_family
+
+    args = f"3, {{sa_family={family}, sin_port=htons(9), sin_addr=inet_addr(\"127.0.0.1\")}}, 16"
+    assert saddr_family("connect", args, True) == want

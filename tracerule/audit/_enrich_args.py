@@ -133,7 +133,7 @@ def registers(base: str, args: str, arch: str) -> tuple:
     return tuple(out)
 
 
-_FAMILY = re.compile(r"sa_family=([A-Z_0-9]+|\d+)")
+_FAMILY = re.compile(r"sa_family=(0[xX][0-9a-fA-F]+|[A-Z_0-9]+)")
 
 
 def saddr_family(base: str, args: str, failed: bool) -> int | None:
