@@ -338,7 +338,11 @@ def run_case(env: Env, c: Case) -> Outcome:
     out = Outcome(c, rules)
 
     # ---- side 1: the simulator, on a trace of the workload
-    res = parse_text("\n".join(rules), file=f"<{c.id}>", options=ParseOptions(host="x86_64"))
+    # keyed as on the kernel side (one distinct key per rule: rules differing only by key are
+    # not duplicates there either)
+    sim_text = "\n".join(" ".join(_strip_keys(shlex.split(r)) + ["-k", f"rule{i}"])
+                         for i, r in enumerate(rules))
+    res = parse_text(sim_text, file=f"<{c.id}>", options=ParseOptions(host="x86_64"))
     errors = [str(x) for x in res.diagnostics if x.severity.name == "ERROR"]
     assert not errors, f"the rule parser refused a rule: {errors}"
     items = [it for it in res.items if isinstance(it, (Rule, Watch))]
