@@ -82,6 +82,7 @@ class Case:
     setup: Callable | None = None
     fresh: bool = False
     expect_events: bool = True     #: at least one rule must decide something (guards vacuity)
+    sim_keys: bool = False         #: give every rule a key on the simulator side too
 
 
 def case(id: str, rules, cmd, shows: str, **kw) -> Case:
@@ -338,10 +339,11 @@ def run_case(env: Env, c: Case) -> Outcome:
     out = Outcome(c, rules)
 
     # ---- side 1: the simulator, on a trace of the workload
-    # keyed as on the kernel side (one distinct key per rule: rules differing only by key are
-    # not duplicates there either)
-    sim_text = "\n".join(" ".join(_strip_keys(shlex.split(r)) + ["-k", f"rule{i}"])
-                         for i, r in enumerate(rules))
+    # keys do not decide anything; rules that differ only by key are not duplicates on the kernel
+    # side (each has its run key), so the simulator gets distinct keys for those
+    bare = [" ".join(_strip_keys(shlex.split(r))) for r in rules]
+    sim_text = "\n".join(b + (f" -k rule{i}" if bare.count(b) > 1 or c.sim_keys else "")
+                         for i, b in enumerate(bare))
     res = parse_text(sim_text, file=f"<{c.id}>", options=ParseOptions(host="x86_64"))
     errors = [str(x) for x in res.diagnostics if x.severity.name == "ERROR"]
     assert not errors, f"the rule parser refused a rule: {errors}"

@@ -135,6 +135,11 @@ CASES = [
          ["{P}", op("{D}/mine", 0), op("{D}/f", 0), "s:2:@{D}/mine:0", "s:2:@{D}/f:0"],
          "-C uid!=obj_uid / uid=obj_uid for a user opening its own and root's files", user="a",
          setup=make(("mine", "file", 0o644, "{U}:{UG}"), ("f", "file", 0o644))),
+    case("E29_saddr_fam", [f"{B64} -S connect -F saddr_fam=1 -F exe={{P}}",
+                           f"{B64} -S bind -F saddr_fam=2 -F exe={{P}}",
+                           f"{B64} -S bind -F saddr_fam=1 -F exe={{P}}"],
+         ["{P}", "un:42:{D}/nosock", "un:49:{D}/sock"],
+         "saddr_fam of connect/bind (AF_UNIX = 1), not AF_INET", fresh=True),
     case("path_rule_with_uid", ["-a always,exit -F path={D}/f -F perm=r -F uid={U}"],
          ["{P}", op("{D}/f", 0), op("{D}/f", 0)], "path= plus another field: the user's reads",
          user="a", setup=F),
@@ -154,14 +159,7 @@ XFAIL = [
                "names) instead of None (unknown), so tracerule/audit/simulate.py silently decides the "
                "-w -p a watch does not match, without an assumption; the kernel catches it (E31) and "
                "the -S 452 rule that the simulator lets win never sees it"),
-    xfail_case(case("E29_saddr_fam", [f"{B64} -S connect -F saddr_fam=1 -F exe={{P}}",
-                           f"{B64} -S bind -F saddr_fam=2 -F exe={{P}}",
-                           f"{B64} -S bind -F saddr_fam=1 -F exe={{P}}"],
-         ["{P}", "un:42:{D}/nosock", "un:49:{D}/sock"],
-         "saddr_fam of connect/bind (AF_UNIX = 1), not AF_INET", fresh=True),
-               "library bug: tracerule/audit/_enrich_args.py _FAMILY (sa_family=([A-Z_0-9]+|\\d+)) "
-               "reads the -X verbose form that tracerule record writes, 'sa_family=0x1 /* AF_UNIX */', "
-               "as 0 (AF_UNSPEC), so saddr_fam=1 never matches in the simulator"),
+
 ]
 
 
