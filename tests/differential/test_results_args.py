@@ -31,7 +31,8 @@ CASES = [
                                   f"{B64} -S openat -F exit=ENOENT -F exe={{P}}",
                                   f"{B64} -S openat -F exit=-2 -F exe={{P}}"],
          ["{P}", op("{D}/missing", 0), op("{D}/f", 0)],
-         "exit=-ENOENT matches a failure; exit=ENOENT (+2) never does", setup=F),
+         "exit=-ENOENT matches a failure; exit=ENOENT (+2) never does; exit=-2 (the same rule "
+         "but for its key) is shadowed", setup=F, sim_keys=True),
     case("E17_exit_unsigned", [f"{B64} -S close -F exit<0 -F exe={{P}}",
                                f"{B64} -S dup -F exit>0 -F exe={{P}}",
                                f"{B64} -S fsync -F exit>=-4095 -F exe={{P}}",
