@@ -1,6 +1,7 @@
 #!/bin/bash
 # The default baseline's admin half: what a root shell of an administrator (logged in as a user,
 # then root) does on an ordinary day.  Read-only on the host; temporary files under $TMPDIR only.
+# (ldconfig rewrites /etc/ld.so.cache with the same content: an ordinary write under /etc.)
 # Recorded with: tracerule record --auid UID --time-untraced -o admin.strace -- bash workload_admin.sh
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8
@@ -37,5 +38,6 @@ PY
 	stat -c '%n %a %U' /etc/passwd /etc/shadow /etc/sudoers; think
 	ls -la /etc/sudoers.d /etc/cron.d 2>/dev/null; think
 	journalctl -n 5 --no-pager 2>/dev/null | tail -2; think
-	du -sh /var/cache/apt 2>/dev/null; think 1
+	du -sh /var/cache/apt 2>/dev/null; think
+	ldconfig; ldconfig -p | grep -c libc; think 1
 done

@@ -181,6 +181,7 @@ class Suggestion:
     rung_stats: dict = field(default_factory=dict)                #: target id -> minimal.RungStats of its rung
     cost: object = None                 #: tracerule.audit.cost.CostEstimate of the rule set (None: not estimated)
     existing: object = None             #: existing.ExistingReport (None: no --existing)
+    resolver: object = None             #: the file facts the simulator used (trace's sidecar, then literal)
 
     @property
     def missed(self) -> list[Coverage]:

@@ -269,6 +269,7 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
 
         s.existing = shadowing(s.existing, ex, sim_items, ours, s.targets, records, recs,
                                host=host.arch, resolver=res)
+    s.resolver = res
     from tracerule.audit.cost import SyscallMix, estimate
 
     if base is not None:
