@@ -7,7 +7,7 @@
 CPU time (``time.process_time``), not wall time: the machine is shared.  Best of ``--repeat``.
 
 * ``bare``: a binary ``for line in f`` loop (the named baseline);
-* ``names``: ``TraceReader(trace, names=tracerule.graph.NAMES)`` (what the graph reads);
+* ``names``: ``TraceReader(trace, names=...)`` with the names ``tracerule graph`` passes for it;
 * ``procnames``: ``names=`` only the process/credential syscalls (creation, exec, set*id, exit);
 * ``full``: every event built;
 * ``graph``: ``build_graph(trace)`` in this process;
@@ -56,6 +56,13 @@ def _read(path: str, names) -> int:
 def names(path: str) -> int:
     from tracerule.graph.build import NAMES
 
+    try:            # the set the graph really passes for this trace (-y traces need no open/dup/close)
+        from tracerule.graph.build import NAMES_DECORATED, fds_decorated
+
+        if fds_decorated(path):
+            return _read(path, NAMES_DECORATED)
+    except ImportError:
+        pass
     return _read(path, NAMES)
 
 
