@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else list(argv)
     app = _load_commands()
+    interrupted = _watch_sigint()
     try:
         rv = app(args=args, prog_name="tracerule", standalone_mode=False)
     except TraceruleError as exc:
@@ -65,8 +66,30 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return int(ExitCode.OK)
     if isinstance(rv, int):
+        if rv == ExitCode.INTERRUPTED and interrupted:
+            # typer turns KeyboardInterrupt into a silent Exit(130)
+            _err("tracerule: interrupted")
         return rv
     return int(ExitCode.OK)
+
+
+def _watch_sigint() -> list[bool]:
+    """Remember whether SIGINT arrived (and still raise KeyboardInterrupt as Python does)."""
+    import signal
+    import threading
+
+    seen: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        return seen
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return seen
+
+    def handler(signum, frame):
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    return seen
 
 
 def _err(msg: str) -> None:
