@@ -79,6 +79,9 @@ CASES = [
     case("exec_64bit_from_32bit", ["-a always,exit -F arch=b32 -S execve -F exe={P} -F auid={A}",
                                    f"{B64} -S execve -F exe={{P}} -F auid={{A}}"],
          "{P32} x:{P} s:102", "a 32-bit process exec'ing a 64-bit ELF: the execve is b32"),
+    case("E28_perm_x_no_S_keyed", ["-a always,exit -F perm=x -F auid={A} -k px"],
+         "{P} x:{D}/missing x:/usr/bin/true",
+         "a keyed perm=x rule without -S: auditctl loads it (the kernel side does)", sim_keys=True),
 ]
 
 _SHEBANG = ("library bug: tracerule/audit/enrich.py Enricher._file_ref (via the exec bookkeeping) makes "
@@ -86,14 +89,6 @@ _SHEBANG = ("library bug: tracerule/audit/enrich.py Enricher._file_ref (via the 
             "interpreter (here /usr/bin/dash: the sidecar knows it, ExecFile.shebang/interpreter), "
             "so exe= rules and the events' exe disagree")
 XFAIL = [
-    xfail_case(case("E28_perm_x_no_S_keyed", ["-a always,exit -F perm=x -F auid={A} -k px"],
-                    "{P} x:{D}/missing x:/usr/bin/true",
-                    "a keyed perm=x rule without -S: auditctl loads it (the kernel side does)",
-                    sim_keys=True),
-               "library bug: tracerule/audit/rules/parse.py refuses '-a always,exit -F perm=x "
-               "-F auid=N -k K' ('key option needs a watch or syscall given prior to it'): a -F "
-               "perm= field does not set ctx.perm_added (only -w/-p do), while auditctl 3.0.9 "
-               "accepts -k after a perm field; the harness loads this very rule on the kernel side"),
     xfail_case(case("script_shebang_exe",
                     [f"{B64} -S execve,exit_group -F exe=/usr/bin/dash -F auid={{A}}",
                      f"{B64} -S execve -F exe={{D}}/script.sh -F auid={{A}}"],

@@ -125,6 +125,10 @@ REFUSALS = [
     ("-a always,io_uring -S openat", "Append rule - bad keyword always,io_uring"),
     ("-A possible,exit -S open", "Add rule - bad keyword possible,exit"),
     ("-a always,exit -F arch=b64 -k z -S getuid", "key option needs a watch or syscall given prior to it"),
+    # -k needs the perm/exe/path/dir field BEFORE it (auditctl 3.0.9 setopt checks at -k)
+    ("-a always,exit -F auid=1000 -k px -F perm=x", "key option needs a watch or syscall given prior to it"),
+    ("-a always,exit -F uid=0 -k x", "key option needs a watch or syscall given prior to it"),
+    ("-a always,exit -C uid!=obj_uid -k x", "key option needs a watch or syscall given prior to it"),
     ("-a always,exit -F uid=0 -F key=x", "Key field needs a watch, syscall or exe path given prior to it"),
     ("-a always,exit -F path=/x -F perm=x -k -F T1078", "parameter passed without an option given"),
     ("-a always,exit -S open -k", "Option -k is invalid"),
@@ -155,6 +159,25 @@ REFUSALS = [
 @pytest.mark.parametrize("line,expected", REFUSALS, ids=[r[1][:40] + "|" + r[0][:30] for r in REFUSALS])
 def test_refused_with_auditctls_reason(line, expected):
     assert refusal(line).startswith(expected)
+
+
+# auditctl 3.0.9: -k is accepted after a -F field of type perm (setopt 'F' sets _audit_permadded),
+# path=/dir= (set inside audit_rule_fieldpair_data), exe= (_audit_exeadded), besides -S and -w
+KEY_AFTER_FIELD = [
+    ("-a always,exit -F perm=x -F auid=1000 -k px", "perm"),
+    ("-a always,exit -F auid=1000 -F perm=wa -k px", "perm"),
+    ("-a always,exit -F path=/etc/passwd -k p", "path"),
+    ("-a always,exit -F dir=/tmp -k d", "dir"),
+    ("-a always,exit -F exe=/usr/bin/id -k e", "exe"),
+    ("-a always,exit -F perm=x -F key=px", "perm"),
+]
+
+
+@pytest.mark.parametrize("line,field", KEY_AFTER_FIELD, ids=[r[0] for r in KEY_AFTER_FIELD])
+def test_key_accepted_after_perm_path_dir_exe_field(line, field):
+    r = one(line)
+    assert isinstance(r, Rule) and r.keys and r.syscalls.all
+    assert any(getattr(f, "name", None) == field for f in r.fields)
 
 
 def test_63_fields_is_the_limit():

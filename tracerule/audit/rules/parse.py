@@ -377,9 +377,15 @@ def _run(ws: list[tuple[str, int]], st: _State):
             if _field_count(st) >= MAX_FIELDS - 1:
                 raise _Refusal(f"Too many fields in rule: {arg}", acol)
             try:
-                st.terms.append(F.parse_field(arg, st.ctx))   # type: ignore[arg-type]
+                fld = F.parse_field(arg, st.ctx)   # type: ignore[arg-type]
             except F.FieldError as e:
                 raise _Refusal(str(e), acol) from None
+            st.terms.append(fld)
+            # auditctl 3.0.9 setopt 'F': a field whose type is AUDIT_PERM sets _audit_permadded
+            # (path=/dir= set it inside audit_rule_fieldpair_data, exe= sets _audit_exeadded), so
+            # '-F perm=x -k K' is accepted without -S
+            if fld.name == "perm":
+                st.ctx.perm_added = True
         elif opt == "-C":
             if _field_count(st) >= MAX_FIELDS - 1:
                 raise _Refusal(f"Too many fields in rule: {arg}", acol)
