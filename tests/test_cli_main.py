@@ -58,3 +58,23 @@ def test_sigint_exits_130_and_says_so():
     err = p.communicate(timeout=20)[1]
     assert p.returncode == ExitCode.INTERRUPTED
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_output_closed_early_is_not_an_error(tmp_path):
+    """``tracerule graph TRACE | head -1``: a closed pipe is the reader's choice, not a failure."""
+    lines = ['100   execve("/bin/sh", ["sh"], 0x7ffd /* 3 vars */) = 0']
+    for i in range(3000):
+        child = 1000 + i
+        lines.append(f"100   clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD) = {child}")
+        lines.append(f'{child}  execve("/bin/true", ["true", "{i}"], 0x7ffd /* 3 vars */) = 0')
+        lines.append(f"{child}  +++ exited with 0 +++")
+    lines.append("100   +++ exited with 0 +++")
+    trace = tmp_path / "many.txt"
+    trace.write_text("\n".join(lines) + "\n")
+    p = subprocess.Popen([PY, "-m", "tracerule", "graph", "--format", "json", str(trace)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 0
+    assert "Traceback" not in err

@@ -57,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("tracerule: interrupted")
         return int(ExitCode.INTERRUPTED)
+    except SystemExit as exc:
+        # typer answers EPIPE (``tracerule ... | head``) with sys.exit(1) after wrapping stdout
+        from typer._click.utils import PacifyFlushWrapper
+
+        if isinstance(sys.stdout, PacifyFlushWrapper):
+            return int(ExitCode.OK)
+        raise
     except BrokenPipeError:
         # output closed early (| head): not an error of ours
         try:
