@@ -82,8 +82,15 @@ def test_count_syscall_names(tmp_path):
                  '1 10:00:00.000002 read(3, <unfinished ...>\n'
                  '2 10:00:00.000003 getpid() = 2\n'
                  '1 10:00:00.000004 <... read resumed>"x", 1) = 1\n'
-                 '1 10:00:00.000005 +++ exited with 0 +++\n')
-    assert count_syscall_names(p) == {"execve": 1, "getpid": 1, "read": 1}
+                 '1 10:00:00.000005 +++ exited with 0 +++\n'
+                 '2 10:00:00.000006 --- SIGCHLD {si_signo=SIGCHLD} ---\n'
+                 'openat(AT_FDCWD, "/x", O_RDONLY) = 3\n')
+    assert count_syscall_names(p) == {"execve": 1, "getpid": 1, "read": 1, "openat": 1}
+    import gzip
+
+    g = tmp_path / "t.txt.gz"
+    g.write_bytes(gzip.compress(p.read_bytes()))
+    assert count_syscall_names(g) == count_syscall_names(p)
 
 
 # ---- baselines and the minimal choice -------------------------------------------------------------

@@ -88,6 +88,22 @@ class SyscallMix:
         return self.total / self.wall if self.wall else None
 
     @classmethod
+    def sampled(cls, paths: Iterable[str | os.PathLike], limit: int = 16 << 20) -> "SyscallMix":
+        """The mix of plain trace files from their first ``limit`` bytes each, scaled to their size
+        (quick; for a trace without a baseline); gzip files and -ff sets are counted whole."""
+        c: Counter = Counter()
+        names = []
+        for p in paths:
+            p = str(p)
+            names.append(os.path.basename(p))
+            if p.endswith(".gz") or not os.path.isfile(p):
+                c.update(count_syscall_names(p))
+                continue
+            got, f = _sample_counts(p, limit)
+            c.update({k: int(round(v * f)) for k, v in got.items()})
+        return cls(dict(c), None, ", ".join(names))
+
+    @classmethod
     def from_traces(cls, paths: Iterable[str | os.PathLike], wall: float | None = None) -> "SyscallMix":
         c: Counter = Counter()
         names = []
@@ -97,26 +113,47 @@ class SyscallMix:
         return cls(dict(c), wall, ", ".join(names))
 
 
-_LINE = re.compile(rb"^\d+\s+(?:[\d:.]+\s+)?(?:<\.\.\. ([a-z0-9_]+) resumed>|([a-z0-9_]+)\()")
+def _sample_counts(path: str, limit: int) -> tuple[Counter, float]:
+    """Counts in the first ``limit`` bytes of a plain trace, and the factor to the whole file."""
+    c: Counter = Counter()
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        chunk = fh.read(limit)
+    k = chunk.rfind(b"\n")
+    if k < 0:
+        return c, 1.0
+    c.update(_START.findall(chunk, 0, k + 1))
+    return Counter({n.decode(): v for n, v in c.items()}), size / (k + 1) if len(chunk) >= limit else 1.0
+
+
+_START = re.compile(rb"^(?:\d+ +)?(?:[\d:.]+ +)?([a-z_][a-z0-9_]*)\(", re.M)
 
 
 def count_syscall_names(path: str | os.PathLike) -> Counter:
-    """Completed syscalls of an strace file (``.gz`` too) by name, from its lines, without parsing
-    them (a line with a `` = `` return that is not ``<unfinished ...>``)."""
+    """Syscalls of an strace file (``.gz`` too) by name, counted where each starts (a complete line or
+    an ``<unfinished ...>`` one; ``<... resumed>`` lines are the same call), without parsing them."""
     c: Counter = Counter()
     p = str(path)
     opener = gzip.open if p.endswith(".gz") else open
     try:
         with opener(p, "rb") as fh:
-            for line in fh:
-                if b" = " not in line or line.endswith(b"<unfinished ...>\n"):
+            carry = b""
+            while True:
+                chunk = fh.read(1 << 22)
+                if not chunk:
+                    break
+                chunk = carry + chunk
+                k = chunk.rfind(b"\n")
+                if k < 0:
+                    carry = chunk
                     continue
-                m = _LINE.match(line)
-                if m:
-                    c[(m.group(1) or m.group(2)).decode()] += 1
+                carry = chunk[k + 1:]
+                c.update(_START.findall(chunk, 0, k + 1))
+            if carry:
+                c.update(_START.findall(carry))
     except OSError:
         pass
-    return c
+    return Counter({k.decode(): v for k, v in c.items()})
 
 
 @dataclass(frozen=True)

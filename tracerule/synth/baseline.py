@@ -65,19 +65,46 @@ class Baseline:
         return getattr(self.mix, "wall", None)
 
 
-def _open_graph(path: str):
-    from tracerule.graph import build_graph
-    from tracerule.sidecar import find_sidecar
+MIX_SUFFIX = ".mix.json"
 
-    return build_graph(path, sidecar="auto"), find_sidecar(path)
+
+def mix_counts(path: str) -> dict:
+    """Syscalls by name of a baseline trace; from ``TRACE.mix.json`` beside it when that was written
+    for a file of this size (:func:`write_mix`), else counted from the trace."""
+    import json
+
+    from tracerule.audit.cost import count_syscall_names
+
+    mp = path + MIX_SUFFIX
+    try:
+        with open(mp, encoding="utf-8") as fh:
+            d = json.load(fh)
+        if d.get("schema_version") == 1 and d.get("size") == os.path.getsize(path):
+            return {str(k): int(v) for k, v in d["counts"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return dict(count_syscall_names(path))
+
+
+def write_mix(path: str) -> str:
+    """Write ``TRACE.mix.json`` (the syscall counts of a baseline trace, so loading skips counting)."""
+    import json
+
+    from tracerule.audit.cost import count_syscall_names
+
+    d = {"schema_version": 1, "trace": os.path.basename(path), "size": os.path.getsize(path),
+         "counts": dict(sorted(count_syscall_names(path).items()))}
+    with open(path + MIX_SUFFIX, "w", encoding="utf-8") as fh:
+        json.dump(d, fh, indent=0)
+    return path + MIX_SUFFIX
 
 
 def load_baselines(paths, names=None) -> Baseline:
     """Read each baseline once: its process graph, its records (``names`` only, for the simulator),
     and its syscall mix (every syscall, counted from the lines)."""
-    from tracerule.audit.cost import SyscallMix, count_syscall_names
-    from tracerule.audit.enrich import enrich
-    from tracerule.sidecar import read_sidecar
+    from tracerule.audit.cost import SyscallMix
+    from tracerule.audit.enrich import Enricher
+    from tracerule.sidecar import find_sidecar, read_sidecar
 
     files = resolve(paths)
     b = Baseline(tuple(files))
@@ -85,16 +112,17 @@ def load_baselines(paths, names=None) -> Baseline:
     wall = 0.0
     wall_known = True
     for p in files:
-        g, scp = _open_graph(p)
-        b.graphs.append(g)
+        scp = find_sidecar(p)
         sc = read_sidecar(scp) if scp else None
         if sc is None or sc.untraced_wall_time is None:
             wall_known = False
             b.notes.append(f"{p}: no untraced wall time in its sidecar: events per second not estimated")
         else:
             wall += float(sc.untraced_wall_time)
-        b.records.extend(enrich(p, g, names=names, sidecar=str(scp) if scp else None))
-        for k, v in count_syscall_names(p).items():
+        en = Enricher(p, None, names=names, sidecar=sc)     # graph and records in one read
+        b.records.extend(en)
+        b.graphs.append(en.graph)
+        for k, v in mix_counts(p).items():
             counts[k] = counts.get(k, 0) + v
     b.mix = SyscallMix(counts, wall if wall_known and wall > 0 else None,
                        ", ".join(os.path.basename(p) for p in files))

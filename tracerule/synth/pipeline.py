@@ -129,11 +129,14 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
         focus = frozenset(opts.focus)
     # step read
     graphs = []
+    scanned: list = []
     for p in paths:
         if not os.path.exists(p):
             raise InputError(f"{p}: no such file or directory")
         sc = opts.sidecar if len(paths) == 1 else "auto"
-        graphs.append(build_graph(p, sidecar=sc))
+        g, evs = read_trace(p, sc)
+        graphs.append(g)
+        scanned.append(evs)
     from tracerule.sidecar import read_sidecar
 
     sidecars = [read_sidecar(g.sidecar_used) if g.sidecar_used else None for g in graphs]
@@ -153,7 +156,7 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     handoff_targets = []
     for i, ctx in enumerate(ctxs):
         tag = f"{i + 1}." if len(ctxs) > 1 else ""
-        f = find_targets(ctx, focus=focus, tag=tag)
+        f = find_targets(ctx, focus=focus, tag=tag, events=scanned[i])
         s.targets.extend(f.targets)
         records.update(f.records)
         s.notes.extend(f.notes)
@@ -278,7 +281,7 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
         s.cost = estimate(items, base.mix, sum(s.baseline_noise.values()), host=host.arch,
                           is_dir=_isdir(res))
     elif same_arch:
-        mix = SyscallMix.from_traces(paths)
+        mix = SyscallMix.sampled(paths)
         s.cost = estimate(items, mix, sum((s.noise or {}).values()), host=host.arch, is_dir=_isdir(res))
     s.rules = [replace(r, steps=r.steps + ("replay",)) for r in s.rules]
     s.steps_run.append("replay")
@@ -287,6 +290,44 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     s.lint = lint(items, arch=host.arch, host_checks=False, auditctl_version=host.auditctl_version) if items else []
     s.steps_run.append("lint")
     return s
+
+
+def read_trace(path: str, sidecar="auto"):
+    """Step ``read``: the process graph and the target scan's syscall events in ONE pass over a trace
+    file (an ``-ff`` set: the graph only; the scan reads it again)."""
+    from tracerule.graph import build_graph
+
+    if not os.path.isfile(path):
+        return build_graph(path, sidecar=sidecar), None
+    from tracerule import sidecar as S
+    from tracerule.graph.build import NAMES, NAMES_DECORATED, GraphBuilder, fds_decorated
+    from tracerule.strace.events import Syscall
+    from tracerule.strace.reader import TraceReader
+    from tracerule.synth.targets import scan_keep, scan_names
+
+    if sidecar == "auto":
+        found = S.find_sidecar(path)
+        sc = S.read_sidecar(found) if found is not None else None
+    elif isinstance(sidecar, (str, os.PathLike)):
+        sc = S.read_sidecar(sidecar)
+    else:
+        sc = sidecar
+    gnames = NAMES_DECORATED if fds_decorated(path) else NAMES
+    scan = scan_names()
+    reader = TraceReader(path, names=gnames | scan)
+    b = GraphBuilder(sidecar=sc, source=path)
+    feed = b.feed
+    events = []
+    keep = events.append
+    for ev in reader:
+        if type(ev) is Syscall:
+            name = ev.name
+            if name in scan and scan_keep(ev):
+                keep(ev)
+            if name not in gnames:
+                continue
+        feed(ev)
+    return b.finish(reader.report), events
 
 
 def _isdir(res):

@@ -145,12 +145,14 @@ def _cred(proc, line: int, name: str):
     return getattr(proc.creds_at(line), name).value
 
 
-def find_targets(ctx: TraceContext, *, focus: frozenset[str] | None = None, tag: str = "") -> Found:
-    """Step ``targets`` for one trace.  ``focus``: categories to keep (None: all)."""
+def find_targets(ctx: TraceContext, *, focus: frozenset[str] | None = None, tag: str = "",
+                 events=None) -> Found:
+    """Step ``targets`` for one trace.  ``focus``: categories to keep (None: all); ``events``: the
+    trace's syscall events of :func:`scan_names` already read (None: read them here)."""
     col = _Collector(ctx, tag)
     found = Found()
     _exec_targets(ctx, col)
-    _syscall_targets(ctx, col, found)
+    _syscall_targets(ctx, col, found, events)
     order = {c: i for i, c in enumerate(CATEGORIES)}
     groups = sorted(col.groups.values(), key=lambda g: (order[g.category], g.evidence[0].line))
     n = 0
@@ -226,12 +228,21 @@ def _auid_text(a) -> str:
 
 
 # ---- other syscalls (from the reader) -------------------------------------------------------
-def _syscall_targets(ctx: TraceContext, col: _Collector, found: Found) -> None:
+def scan_keep(ev) -> bool:
+    """Is this read syscall event worth keeping for the target scan (cheap filter)?"""
+    if ev.state == "unfinished":
+        return False
+    if ev.name in OPEN_CALLS and ev.name != "creat" and _read_only(ev.args):
+        return False
+    return True
+
+
+def _syscall_targets(ctx: TraceContext, col: _Collector, found: Found, events=None) -> None:
     from tracerule.strace.events import Syscall
     from tracerule.strace.reader import TraceReader
 
-    reader = TraceReader(ctx.path, names=scan_names())
-    for ev in reader:
+    src = events if events is not None else TraceReader(ctx.path, names=scan_names())
+    for ev in src:
         if not isinstance(ev, Syscall) or ev.state == "unfinished":
             continue
         proc = ctx.process(ev.tid, ev.line)
@@ -437,6 +448,15 @@ def _perm(ctx, col, ev, proc, exe_path, base) -> None:
             path=path, detail={"kind": kind, "syscall": base, "file": path})
 
 
+_WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_TMPFILE", "O_APPEND")
+
+
+def _read_only(args: str) -> bool:
+    """A cheap look before parsing: the flags are named (strace's default or -X verbose) and none
+    of them writes.  Raw numeric flags (-X raw) are never skipped here."""
+    return "O_RDONLY" in args and not any(f in args for f in _WRITE_FLAGS)
+
+
 def _file(ctx, col, ev, proc, exe_path, base, path: str | None = None) -> None:
     from tracerule.strace import values as V
 
@@ -445,6 +465,8 @@ def _file(ctx, col, ev, proc, exe_path, base, path: str | None = None) -> None:
     oflags = None
     if path is None:
         if base in OPEN_CALLS:
+            if base != "creat" and _read_only(ev.args):
+                return
             info = V.open_info(ev)
             if info is None or not info.writes:
                 return
