@@ -62,6 +62,11 @@ STRACE_FLAGS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("-ttt",), "epoch timestamps with microseconds: orders events across processes, merges -ff "
                 "sets, and gives wall time for honest event rates"),
     (("-T",), "time spent in each syscall: shows where the tracing overhead went"),
+    (("-n",), "the syscall number the kernel saw, in the tracee's personality ('[ 359] socket(...)'): "
+              "strace prints the i386 socketcall(SYS_SOCKET, ...) and the direct i386 socket "
+              "(#359, bind #361 ...) with the same name, and audit rules tell them apart "
+              "('-S socketcall' vs '-S socket'); also names calls strace has no name for.  "
+              "(strace-process-tree 1.5 cannot read -n traces; tracerule's reader can)"),
     (("-yy",), "decorate every fd with its path, socket or device (3</etc/shadow>, "
                "AT_FDCWD</tmp>): the files and sockets rules must name, and writes to "
                "/proc/PID/loginuid (the auid)"),

@@ -154,11 +154,12 @@ XFAIL = [
     xfail_case(case("E31_fchmodat2_watch_a", ["-w {D}/f -p a", f"{B64} -S 452 -F auid={{A}}"],
                     ["{P}", "s:452:-100:@{D}/f:0640:0", "s:90:@{D}/f:0644"],
                     "fchmodat2 (452, unknown to strace 6.1) is in the chattr class", setup=F),
-               "library bug: strace 6.1 prints fchmodat2 as syscall_0x1c4(0xffffff9c, 0x...) (no "
-               "path string); tracerule/audit/enrich.py then gives the record names=() (known: no "
-               "names) instead of None (unknown), so tracerule/audit/simulate.py silently decides the "
-               "-w -p a watch does not match, without an assumption; the kernel catches it (E31) and "
-               "the -S 452 rule that the simulator lets win never sees it"),
+               "strace limitation (the library now flags it): strace 6.1 prints fchmodat2 as "
+               "syscall_0x1c4(0xffffff9c, 0x...) with no path string, so the trace cannot say which "
+               "file it changed; enrich gives the record names=None (unknown) and the simulator "
+               "reports 'PATH items unknown: assumed none' for the -w -p a watch (rule 0), but it "
+               "cannot decide the watch matched as the kernel did (E31); needs a newer strace that "
+               "decodes fchmodat2")
 
 ]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.differential.conftest import case, check, make, params, xfail_case
+from tests.differential.conftest import case, check, make, params
 
 B64 = "-a always,exit -F arch=b64"
 B32 = "-a always,exit -F arch=b32"
@@ -197,19 +197,13 @@ CASES = [
          "{P} s:102 loginuid:{A} s:102",
          "a write to /proc/self/loginuid sets auid for later syscalls (the write itself included)",
          auid=None),
+    case("loginuid_write_sessionid",
+         [f"{B64} -S getgid -F sessionid!=unset -F exe={{P}}",
+          f"{B64} -S getuid -F sessionid=unset -F exe={{P}}"],
+         "{P} s:102 s:104 loginuid:{A} s:102 s:104",
+         "after a loginuid write the kernel hands out a new session id (not unset)", auid=None),
 ]
-XFAIL = [
-    xfail_case(
-        case("loginuid_write_sessionid",
-             [f"{B64} -S getgid -F sessionid!=unset -F exe={{P}}",
-              f"{B64} -S getuid -F sessionid=unset -F exe={{P}}"],
-             "{P} s:102 s:104 loginuid:{A} s:102 s:104",
-             "after a loginuid write the kernel hands out a new session id (not unset)", auid=None),
-        "library bug: tracerule/graph/build.py GraphBuilder._write sets sessionid to unknown (Cell()) "
-        "after a loginuid write, and tracerule/audit/simulate.py assumes an unknown sessionid is "
-        "unset, so sessionid!=unset is false after the write (the kernel: a new session id, true) "
-        "and sessionid=unset wrongly true"),
-]
+XFAIL: list = []
 
 
 @pytest.mark.kernel

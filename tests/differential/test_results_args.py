@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.differential.conftest import case, check, make, params, xfail_case
+from tests.differential.conftest import case, check, make, params
 
 B64 = "-a always,exit -F arch=b64"
 B32 = "-a always,exit -F arch=b32"
@@ -114,19 +114,13 @@ CASES = [
                             f"{B64} -S geteuid -F pers&0x0040000 -F exe={{P}} -F auid={{A}}"],
          "/usr/bin/setarch x86_64 -R {P} s:102 s:107",
          "pers: setarch -R sets ADDR_NO_RANDOMIZE (0x0040000), inherited over exec"),
+    case("E06_socket_vs_socketcall_32bit", [f"{B32} -S socketcall -F exe={{P32}}",
+                                            f"{B32} -S socket -F exe={{P32}}"],
+         "{P32} sc:1:2:1:0 s:359:2:1:0",
+         "i386 socketcall(SYS_SOCKET) vs the direct i386 socket (#359): told apart by strace -n"),
 ]
 
-XFAIL = [
-    xfail_case(case("E06_socket_vs_socketcall_32bit", [f"{B32} -S socketcall -F exe={{P32}}",
-                                                       f"{B32} -S socket -F exe={{P32}}"],
-                    "{P32} sc:1:2:1:0 s:359:2:1:0",
-                    "i386 socketcall(SYS_SOCKET) vs the direct i386 socket (#359)"),
-               "library limitation: strace prints both i386 socketcall(SYS_SOCKET) and the direct "
-               "socket #359 as 'socket(...)'; tracerule/audit/enrich.py takes every i386 socket call "
-               "as socketcall (stats.socketcall_assumed) unless -n shows the number, and tracerule "
-               "record does not pass -n, so '-F arch=b32 -S socket' misses the direct call and the "
-               "socketcall rule gets both"),
-]
+XFAIL: list = []
 
 
 @pytest.mark.kernel

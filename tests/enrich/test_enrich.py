@@ -223,7 +223,10 @@ def test_saddr_fam(tmp_path):
 """, sidecar=ROOT_SC)
     r = by_line(records(p)[0])
     assert r[2].saddr_fam == 2 and r[3].saddr_fam == 1
-    assert r[3].names == ()                                    # AF_UNIX bind: no PATH items modelled
+    # AF_UNIX bind of a file-system address: the kernel looks the socket file up (PATH items),
+    # not modelled: unknown, never "no names"
+    assert r[3].names is None
+    assert r[2].names == () and r[4].names == ()
     assert r[4].saddr_fam == NO_SOCKADDR and r[5].saddr_fam == NO_SOCKADDR
     assert r[6].saddr_fam == NO_SOCKADDR
 
@@ -306,3 +309,52 @@ def test_saddr_family_in_every_constant_style(family, want):
 
     args = f"3, {{sa_family={family}, sin_port=htons(9), sin_addr=inet_addr(\"127.0.0.1\")}}, 16"
     assert saddr_family("connect", args, True) == want
+
+
+def test_names_unknown_vs_known_none(tmp_path):
+    """names=None (unknown) where the kernel may collect names enrichment cannot work out; ()
+    only for syscalls known to collect none."""
+    p = trace(tmp_path, """
+100 execve("/bin/prog", ["prog"], 0x7ffd0 /* 3 vars */) = 0
+100 syscall_0x1c4(0xffffff9c, 0x7ffd1234, 0x1a0, 0) = 0
+100 read(3</etc/passwd>, "x", 1) = 1
+100 write(1</dev/null>, "x", 1) = 1
+100 close(3</etc/passwd>) = 0
+100 mq_open("q", O_RDONLY, 0600, NULL) = 3
+100 connect(4<socket:[2]>, {sa_family=AF_UNIX, sun_path=@"abstract"}, 12) = 0
+100 fgetxattr(5</etc/hosts>, "user.x", NULL, 0) = -1 ENODATA (No data available)
+100 mmap(NULL, 8192, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000
+""", sidecar=ROOT_SC)
+    r = by_line(records(p)[0])
+    assert r[2].nr == 452 and r[2].names is None            # fchmodat2, undecoded by strace 6.1
+    assert r[3].names == () and r[4].names == () and r[5].names == () and r[9].names == ()
+    assert r[6].names is None                                # mq_open: getname, not decoded
+    assert r[7].names == ()                                  # abstract AF_UNIX: no file lookup
+    assert [n.path for n in r[8].names] == ["/etc/hosts"]    # fgetxattr: audit_file
+
+
+def test_i386_socket_vs_socketcall_by_strace_n(tmp_path):
+    """strace prints i386 socketcall(SYS_SOCKET) and the direct socket (#359) alike; with -n the
+    number tells them apart; without it socketcall is assumed, counted and noted."""
+    p = trace(tmp_path, """
+100 [  11] execve("./prog32", ["prog32"], 0x7ffd0 /* 3 vars */) = 0
+100 [ Process PID=100 runs in 32 bit mode. ]
+100 [ 102] socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3
+100 [ 359] socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 4
+100 [ 362] connect(4, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("1.2.3.4")}, 16) = 0
+""", sidecar=ROOT_SC)
+    recs, e = records(p)
+    r = by_line(recs)
+    assert (r[3].arch, r[3].nr, r[3].a0) == (I386, 102, 1)      # socketcall(SYS_SOCKET, ...)
+    assert (r[4].arch, r[4].nr, r[4].a0) == (I386, 359, 2)      # socket(AF_INET, ...)
+    assert (r[5].nr, r[5].saddr_fam) == (362, 2)
+    assert e.stats.socketcall_assumed == 0 and not e.stats.notes
+    q = trace(tmp_path, """
+100 execve("./prog32", ["prog32"], 0x7ffd0 /* 3 vars */) = 0
+100 [ Process PID=100 runs in 32 bit mode. ]
+100 socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3
+""", name="q.txt", sidecar=ROOT_SC)
+    recs, e = records(q)
+    assert (recs[-1].nr, recs[-1].a0) == (102, 1)
+    assert e.stats.socketcall_assumed == 1
+    assert any("socketcall assumed" in n for n in e.stats.notes)

@@ -5,6 +5,7 @@ import pytest
 
 from tests.graph import mini
 from tests.graph.test_build import G  # noqa: F401  (fixture: events and real reader)
+from tracerule.graph.creds import SESSION_SET
 from tracerule.sidecar import ExecFile, Recorder, Sidecar
 
 SEED_LIKE = r"""
@@ -173,7 +174,35 @@ def test_loginuid_write_via_yy_decoration_and_fork_inherits(G):
         100  +++ exited with 0 +++
     """)
     c = g[101].ok_execs[0].creds
-    assert c.auid.value == 4242 and c.sessionid.value is None
+    # the kernel hands out a new session id: known to be set, its number unknown
+    assert c.auid.value == 4242
+    assert (c.sessionid.value, c.sessionid.source) == (SESSION_SET, "inferred")
+
+
+def test_loginuid_write_of_unset_unsets_the_sessionid(G):
+    g = G(r"""
+        100  openat(AT_FDCWD, "/proc/self/loginuid", O_WRONLY) = 3
+        100  write(3, "4294967295", 10) = 10
+        100  execve("/bin/true", ["true"], 0x7f /* 4 vars */) = 0
+        100  +++ exited with 0 +++
+    """)
+    c = g[100].ok_execs[0].creds
+    assert (c.auid.value, c.sessionid.value) == (4294967295, 4294967295)
+
+
+def test_sessionid_at_start_comes_from_the_sidecar(tmp_path):
+    from tracerule.graph.build import GraphBuilder
+    from tracerule.sidecar import Recorder, Sidecar
+    from tracerule.strace.reader import TraceReader
+
+    t = tmp_path / "t.strace"
+    t.write_text('100  execve("/bin/true", ["true"], 0x7f /* 4 vars */) = 0\n100  +++ exited with 0 +++\n')
+    b = GraphBuilder(sidecar=Sidecar(recorder=Recorder(uid=0, gid=0, auid=1000, sessionid=7)))
+    r = TraceReader(str(t))
+    for ev in r:
+        b.feed(ev)
+    c = b.finish(r.report)[100].ok_execs[0].creds
+    assert (c.auid.value, c.sessionid.value, c.sessionid.source) == (1000, 7, "sidecar")
 
 
 def test_write_to_other_fd_is_not_loginuid(G):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tracerule.audit.record import UNSET, FileRef, Name, Record
-from tracerule.audit.simulate import MappingResolver, PathFacts, literal_resolver
+from tracerule.audit.record import SESSION_SET, UNSET, FileRef, Name, Record
+from tracerule.audit.simulate import MappingResolver, PathFacts, literal_resolver, simulate
 
 from .util import O_RDONLY, O_WRONLY, decide, fname, key_of, rec, rules
 
@@ -38,6 +38,31 @@ NUMERIC = [  # field, op, rule value, record value, expected
                          ids=[f"{n[0]}{n[1]}{n[2]}:{n[3]}" for n in NUMERIC])
 def test_numeric_fields_are_unsigned_32_bit(f, op, v, val, expected):
     assert one(f"-F {f}{op}{v}", **{f: val}) is expected
+
+
+# a session id known to be set (a loginuid write) whose number the trace does not show: decided
+# where every set id (0..4294967294) answers alike, an assumption (not matching) elsewhere
+SET_SESSION = [  # op, rule value, expected (None: assumption, not matching)
+    ("=", "unset", False), ("!=", "unset", True), ("=", "-1", False), ("!=", "4294967295", True),
+    ("<", "4294967295", True), ("<=", "4294967294", True), (">", "4294967294", False),
+    (">=", "4294967295", False), (">=", "0", True), ("<", "0", False),
+    ("=", "3", None), ("!=", "3", None), (">", "0", None), ("<", "100", None),
+]
+
+
+@pytest.mark.parametrize("op,v,expected", SET_SESSION, ids=[f"sessionid{o}{v}" for o, v, _ in SET_SESSION])
+def test_sessionid_set_number_unknown(op, v, expected):
+    c = rules(f"-a always,exit -F arch=b64 -S getpid -F sessionid{op}{v} -k k")
+    d = decide(c, rec("getpid", sessionid=SESSION_SET))
+    asm = [] if d is None else [a for a in d.assumptions if a.field == "sessionid"]
+    if expected is None:
+        assert d is None or d.key != "k"
+        ds = list(simulate(c, [rec("getpid", sessionid=SESSION_SET)], all_records=True))
+        texts = [str(a) for x in ds for a in x.assumptions]
+        assert any("sessionid set" in t and "number unknown" in t for t in texts), texts
+    else:
+        assert (d is not None and d.key == "k") is expected
+        assert not asm
 
 
 UIDS = [("uid", "=", "0", 0, True), ("uid", "!=", "0", 1000, True), ("euid", ">=", "1000", 1000, True),
@@ -203,3 +228,19 @@ def test_record_fixups():
     assert r.exit == -4 and r.success is False
     assert Record(0xC000003E, 0, exit=-4096).success is True
     assert Record(0xC000003E, 231, exit=None).success is None
+
+
+def test_watch_with_names_unknown_reports_the_assumption():
+    """A syscall whose PATH items are unknown (names=None: fchmodat2 printed raw by strace 6.1)
+    cannot be matched by a watch, and the outcome says so; names=() (known none) says nothing."""
+    c = rules("-w /srv/lab/f -p a -k w\n-a always,exit -F arch=b64 -S 452 -k s\n",
+              resolver=literal_resolver)
+    d = decide(c, rec(452, names=None))
+    assert d is not None and d.key == "s"
+    assert any(a.field == "names" and a.rule == 0 for a in d.assumptions), d.assumptions
+    d0 = decide(c, rec(452, names=()))
+    assert d0.key == "s" and not d0.assumptions
+    # a later watch cannot outrank the winner: no assumption about it
+    c2 = rules("-a always,exit -F arch=b64 -S 452 -k s\n-w /srv/lab/f -p a -k w\n",
+               resolver=literal_resolver)
+    assert not decide(c2, rec(452, names=None)).assumptions

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracerule.audit.record import UNSET, FileRef, Name, TaskView
+from tracerule.audit.record import SESSION_SET, UNSET, FileRef, Name, TaskView
 from tracerule.audit.rules import ParseOptions, parse_text
 from tracerule.audit.simulate import (MappingResolver, PathFacts, compile_rules, simulate,
                                       simulate_naive)
@@ -48,6 +48,7 @@ field = st.one_of(
                      "-F filetype!=file", "-F obj_uid=500", "-F obj_gid!=4", "-F inode!=11",
                      "-F exe=/usr/bin/x", "-F exe!=/usr/bin/y", "-F exe=/w/ln", "-F dir=/w/sub",
                      "-F pid>100", "-F ppid=1", "-F saddr_fam=2", "-F sessionid=3",
+                     "-F sessionid!=unset", "-F sessionid<4294967295",
                      "-C uid!=euid", "-C auid!=uid", "-C uid=obj_uid", "-C gid!=obj_gid",
                      "-F devmajor=0", "-F pers=0"]))
 
@@ -107,7 +108,7 @@ def record(draw):
               ppid=maybe(st.sampled_from([1, 7])), uid=maybe(st.just(uid)), euid=maybe(uidv),
               gid=maybe(st.sampled_from([0, 4, 1000])), egid=maybe(st.sampled_from([0, 4])),
               groups=maybe(st.sampled_from([(), (4,), (27, 4)])),
-              auid=maybe(st.sampled_from([UNSET, 0, 1000])), sessionid=maybe(st.sampled_from([UNSET, 3])),
+              auid=maybe(st.sampled_from([UNSET, 0, 1000])), sessionid=maybe(st.sampled_from([UNSET, 3, SESSION_SET])),
               exe=draw(st.sampled_from(EXES)), names=names,
               saddr_fam=maybe(st.sampled_from([-1, 2, 10])), forced=draw(st.integers(0, 15)) == 0)
     if draw(st.booleans()):

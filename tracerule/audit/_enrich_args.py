@@ -199,7 +199,30 @@ PATH_SPECS: dict[str, tuple] = {
     "mount": ((1, None, "N"),), "umount2": ((0, None, "N"),), "umount": ((0, None, "N"),),
     "statfs": ((0, None, "N"),), "statfs64": ((0, None, "N"),),
     "name_to_handle_at": ((1, 0, "A"),),
+    "fgetxattr": ((0, None, "F"),), "flistxattr": ((0, None, "F"),),   # audit_file(f)
 }
+
+#: syscalls that can collect PATH items in the kernel (getname / user_path / kern_path /
+#: audit_file) whose names enrichment does not work out from strace's arguments: their ``names``
+#: are unknown (None: the simulator reports the assumption), never "none".  Syscalls strace could
+#: not name (``syscall_0x1c4``: arguments printed raw) are unknown too, and so are socket calls
+#: with a file-system AF_UNIX address (``sun_path="/..."``: the kernel looks the socket file up).
+PATH_UNDECODED = frozenset({
+    "uselib", "pivot_root", "quotactl", "quotactl_fd", "mq_open", "mq_unlink", "fanotify_mark",
+    "open_by_handle_at", "open_tree", "open_tree_attr", "move_mount", "fspick", "fsconfig",
+    "mount_setattr", "bpf", "setxattrat", "getxattrat", "listxattrat", "removexattrat",
+    "file_getattr", "file_setattr", "spu_create", "osf_utimes", "utimensat_time64",
+})
+#: socket calls that look up an AF_UNIX file-system address (unix_find_bsd / unix_bind_bsd)
+UNIX_PATH_SYSCALLS = frozenset({"connect", "bind", "sendto", "sendmsg", "sendmmsg"})
+
+
+def names_unknown(base: str, args: str) -> bool:
+    """Whether a syscall without a PATH_SPECS entry may have collected names enrichment cannot
+    tell (see :data:`PATH_UNDECODED`)."""
+    if base in PATH_UNDECODED or base.startswith("syscall_"):
+        return True
+    return base in UNIX_PATH_SYSCALLS and 'sun_path="' in args
 
 _STMODE = re.compile(r"st_mode=(S_IF[A-Z]+)(?:\|(0[0-7]*))?")
 _STXMODE = re.compile(r"stx_mode=(S_IF[A-Z]+)(?:\|(0[0-7]*))?")

@@ -437,6 +437,12 @@ class Enricher:
             if r is not None:
                 stats.records += 1
                 yield r
+        if stats.socketcall_assumed and not any(n.startswith("socketcall") for n in stats.notes):
+            stats.notes.append(
+                f"socketcall assumed: {stats.socketcall_assumed} i386 socket call(s) without a "
+                "syscall number (strace -n) were taken as socketcall(SYS_...); the direct i386 "
+                "calls (socket #359, connect #362 ...) print alike, so '-F arch=b32 -S socket' "
+                "rules may miss them (record with -n, as 'tracerule record' does)")
 
     def _track(self, st: _PState, ev: Syscall) -> None:
         name = ev.name
@@ -549,7 +555,8 @@ class Enricher:
     def _names(self, st: _PState, ev: Syscall, base: str, args: str, failed: bool, ex):
         spec = E.PATH_SPECS.get(base)
         if spec is None:
-            return ()
+            # unknown (None) where the kernel may have collected names we cannot work out
+            return None if E.names_unknown(base, args) else ()
         toks = split_args(args)
         cwd = self._cwd_at(st, ev.entry_line or ev.line)
         errno = ev.errno

@@ -12,6 +12,9 @@ which outcome rested on an :class:`Assumption` instead of guessing silently.  A 
   simulator knows those syscalls by number and treats ``exit=``/``success=`` as false there);
 * ``saddr_fam``: :data:`NO_SOCKADDR` (-1) means the syscall copied no sockaddr;
 * ``names``: ``()`` means no PATH items were collected (``read``/``write``...), None means unknown;
+* ``sessionid``: :data:`SESSION_SET` means a session id is *set* (a login -- a loginuid write --
+  gave the task a new one) but its number is unknown; ``sessionid=unset``/``!=unset`` (and any
+  compare the whole range of set ids answers alike) are decided, other compares are assumptions;
 * ``Name.exists`` False: the name was looked up but had no inode (ENOENT); the kernel then holds
   ``ino`` = 0xFFFFFFFF, dev = rdev = mode = ouid = ogid = 0 for it, and so does :class:`Name`.
 
@@ -23,11 +26,14 @@ import os
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["UNSET", "NO_SOCKADDR", "NAMETYPES", "FileRef", "Name", "TaskView", "Record",
+__all__ = ["UNSET", "SESSION_SET", "NO_SOCKADDR", "NAMETYPES", "FileRef", "Name", "TaskView", "Record",
            "Assumption", "Decision", "fixup_return", "is_success", "names_of"]
 
 UNSET = 4294967295          #: AUDIT_UID_UNSET / unset sessionid
 NO_SOCKADDR = -1            #: saddr_fam value: the syscall recorded no sockaddr
+#: sessionid value: set (not 4294967295), number unknown (the same marker as
+#: ``tracerule.graph.creds.SESSION_SET``)
+SESSION_SET = "set"
 NAMETYPES = ("NORMAL", "PARENT", "CREATE", "DELETE", "UNKNOWN")
 
 #: what the kernel stores for a name without inode (audit_alloc_name + AUDIT_INO_UNSET)

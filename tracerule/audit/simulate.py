@@ -24,8 +24,9 @@ What is modelled:
 
 Unknown values (None in a record) are never guessed silently: each outcome that rests on one
 carries :class:`~tracerule.audit.record.Assumption` values.  Defaults: auid and sessionid unknown
-are assumed unset, personality 0, supplementary groups none; any other unknown value makes its
-field not match.
+are assumed unset (a sessionid known to be set, number unknown, decides ``=unset``/``!=unset``
+and every compare all set ids answer alike; other compares are assumptions), personality 0,
+supplementary groups none; any other unknown value makes its field not match.
 
 Speed: rules are compiled to Python functions once; per (arch, syscall) the candidate rules whose
 mask holds the number are precomputed lazily (arch/perm/success/exit/saddr_fam decided there once),
@@ -40,8 +41,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator, Sequence
 
-from tracerule.audit.record import (NO_SOCKADDR, UNSET, Assumption, Decision, FileRef, Name, Record,
-                                    TaskView)
+from tracerule.audit.record import (NO_SOCKADDR, SESSION_SET, UNSET, Assumption, Decision, FileRef,
+                                    Name, Record, TaskView)
 from tracerule.audit.rules.classes import classify, kernel_class
 from tracerule.audit.rules.fields import FIELD_NAMES, OBJ_FIELDS, SUBJ_FIELDS
 from tracerule.audit.rules.model import Comparison, ControlLine, Field, Rule, SyscallSet, Watch
@@ -67,6 +68,7 @@ _UIDLIKE = frozenset({"uid", "euid", "suid", "fsuid", "auid", "loginuid", "obj_u
 _TASK_ATTR = {"uid": "uid", "euid": "euid", "suid": "suid", "fsuid": "fsuid", "auid": "auid",
               "loginuid": "auid", "gid": "gid", "egid": "egid", "sgid": "sgid", "fsgid": "fsgid"}
 _PRIO_BASE = 1 << 40
+_SET_SID_TEXT = "sessionid set (a login), number unknown: {} assumed not to match"
 _TASK_PRIO = 1 << 62
 
 
@@ -97,6 +99,30 @@ def _cmp(left: int, op: str, right: int) -> bool:
         return (left & right) != 0
     if op == "&=":
         return (left & right) == right
+    return False
+
+
+#: the session ids a task with a login can hold: every u32 but 4294967295 (AUDIT_SID_UNSET;
+#: audit_set_loginuid skips it, the counter may wrap to 0)
+_SET_SID_LO, _SET_SID_HI = 0, M32 - 1
+
+
+def _set_session_cmp(op: str, right: int) -> bool | None:
+    """``sessionid OP right`` for a session id known to be set whose number is unknown: the answer
+    when every set session id gives the same one (``sessionid=unset`` false, ``!=unset`` true,
+    ``<4294967295`` true ...), else None (the number would decide)."""
+    lo, hi = _SET_SID_LO, _SET_SID_HI
+    if op == "=":
+        return False if not lo <= right <= hi else None
+    if op == "!=":
+        return True if not lo <= right <= hi else None
+    if op in ("<", "<=", ">", ">="):
+        a, b = _cmp(lo, op, right), _cmp(hi, op, right)
+        return a if a == b else None    # monotone in the left value
+    if op == "&":
+        return False if right == 0 else None
+    if op == "&=":
+        return True if right == 0 else None
     return False
 
 
@@ -540,7 +566,14 @@ class _Gen:
             self.emit("v = r.sessionid")
             self.emit("if v is None:")
             self.emit(f"A.append({a}); v = {UNSET}", 2)
-            self.emit(f"if not ({_num_expr('(v & M32)', op, c)}): return False")
+            self.emit(f"if v == {SESSION_SET!r}:")
+            dec = _set_session_cmp(op, int(c))
+            if dec is None:
+                an = self.asm("sessionid", _SET_SID_TEXT.format(f"sessionid{op}{c}"))
+                self.emit(f"A.append({an}); return False", 2)
+            else:
+                self.emit("pass" if dec else "return False", 2)
+            self.emit(f"elif not ({_num_expr('(v & M32)', op, c)}): return False")
         elif n == "pers":
             a = self.asm("pers", "personality unknown: assumed 0 (PER_LINUX)")
             self.emit("v = r.pers")
@@ -1206,6 +1239,21 @@ def _name_hits(c: CompiledRules, x):
     return hits
 
 
+def _names_unknown_asm(cr: _CR) -> Assumption:
+    return Assumption("names", "PATH items unknown: assumed none", cr.index)
+
+
+def _names_unknown(c: CompiledRules, wfns: dict, wp: int, A: list) -> None:
+    """The inode pass with the record's names unknown: every path=/inode= rule that could have
+    won (its mask holds the syscall, it outranks the exit-pass winner) is assumed not to match,
+    and says so."""
+    for cr in c._inode:
+        if cr.prio <= wp:
+            break
+        if cr.id in wfns:
+            A.append(_names_unknown_asm(cr))
+
+
 def simulate(compiled: CompiledRules, records: Iterable[Record], *,
              all_records: bool = False) -> Iterator[Decision]:
     """Run ``records`` through the compiled filter; yield a :class:`Decision` for every record a
@@ -1231,7 +1279,9 @@ def simulate(compiled: CompiledRules, records: Iterable[Record], *,
         via = "exit"
         if has_inode and e[1]:
             names = r.names
-            if names:
+            if names is None:
+                _names_unknown(c, e[1], win.prio if win is not None else 0, A)
+            elif names:
                 wp = win.prio if win is not None else 0
                 wfns = e[1]
                 for x in names:
@@ -1315,6 +1365,8 @@ def _simulate_general(c: CompiledRules, records: Iterable[Record], all_records: 
                 r = r.creds(names=names)
         if prio < _TASK_PRIO:
             win = e[0](r, A)
+            if has_inode and names is None and e[1]:
+                _names_unknown(c, e[1], win.prio if win is not None else prio, A)
             if has_inode and names and e[1]:
                 wp = win.prio if win is not None else prio
                 wfns = e[1]
@@ -1409,6 +1461,12 @@ def _naive_field(c: CompiledRules, cr: _CR, t, r: Record, n, arch_name, sc, A, t
                 v = UNSET
         if name == "loginuid_set":
             return _cmp(0 if v == UNSET else 1, op, c32)
+        if v == SESSION_SET:
+            dec = _set_session_cmp(op, int(c32))
+            if dec is None:
+                gen_asm("sessionid", _SET_SID_TEXT.format(f"sessionid{op}{c32}"))
+                return False
+            return dec
         return (_uid_cmp if name in ("auid", "loginuid") else _cmp)(v, op, c32)
     if name in ("pid", "ppid", "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid",
                 "a0", "a1", "a2", "a3"):
@@ -1553,6 +1611,10 @@ def _naive_rule(c, cr, r, n, arch_name, sc, A) -> bool:
     # exit_group...) does not match, and no unknown value of its other fields matters
     if False in _static(cr, r.arch, r.nr):
         return False
+    # a rule that needs some name cannot match a syscall known to have none: no unknown value of
+    # its other fields matters (the dispatched chain skips it the same way)
+    if n is None and r.names == () and cr.needs_names:
+        return False
     for t in cr.fields:
         if not _naive_field(c, cr, t, r, n, arch_name, sc, A):
             return False
@@ -1596,6 +1658,13 @@ def simulate_naive(compiled: CompiledRules, records: Iterable[Record], *,
                 if _naive_rule(c, cr, r, None, arch_name, sc, A):
                     win = cr
                     break
+            if names is None and c._inode:
+                wp = win.prio if win is not None else prio
+                for cr in c._inode:
+                    if cr.prio <= wp:
+                        break
+                    if _in_mask(cr, r.nr) and False not in _static(cr, r.arch, r.nr):
+                        A.append(_names_unknown_asm(cr))
             if names and c._inode:
                 wp = win.prio if win is not None else prio
                 for x in names:

@@ -28,7 +28,8 @@ from tracerule.errors import Diagnostic, InputError, Severity
 from tracerule.graph import _decode as D
 from tracerule.graph.arch import I386_ONLY, ArchTrack, has_32bit_pointer
 from tracerule.graph.creds import (
-    ALIAS, Cell, CredState, apply_setid, link_aliases, exec_transition, freeze, observe_get, prove_privileged,
+    ALIAS, SESSION_SET, Cell, CredState, apply_setid, link_aliases, exec_transition, freeze, observe_get,
+    prove_privileged,
 )
 from tracerule.graph.model import (
     ARCH_DEFAULT, ARCH_INHERITED, ARCH_POINTER, ARCH_SYSCALL_NAME, AUID_UNSET, INFERRED, OBSERVED,
@@ -624,8 +625,9 @@ class GraphBuilder:
         if v > 0xFFFFFFFF:
             return
         p.cred.auid = Cell(v, OBSERVED)
-        # the kernel gives a new session id when a valid loginuid is set
-        p.cred.sessionid = Cell(AUID_UNSET, INFERRED) if v == AUID_UNSET else Cell()
+        # the kernel hands out a new session id when a valid loginuid is set (audit_set_loginuid):
+        # known to be set, its number unknown; writing 4294967295 unsets it
+        p.cred.sessionid = Cell(AUID_UNSET if v == AUID_UNSET else SESSION_SET, INFERRED)
         self._change(p, ev.line, "loginuid")
 
     # -- waits, signals, threads

@@ -26,6 +26,10 @@ from tracerule.graph.model import (
 
 PLAIN, EXEC, ALIAS = 0, 1, 2
 
+#: the value of a ``sessionid`` cell that is known to be *set* (a loginuid write made the kernel
+#: hand out a new session id) while its number is unknown; ``tracerule.audit.record.SESSION_SET``
+SESSION_SET = "set"
+
 
 class Cell:
     __slots__ = ("value", "source", "prev", "kind")
