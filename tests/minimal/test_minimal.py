@@ -317,3 +317,14 @@ def test_cli_suggest_baseline_existing_json(tmp_path, capsys):
     assert j["baseline"]["traces"] == [str(b)]
     assert main(["suggest", str(p), "--baseline", str(tmp_path / "nope"), "--auditctl-version", "3.0.9"]) == 3
     assert "nope" in capsys.readouterr().err
+
+
+def test_fixed_audit_context_cost_once_any_rule_is_loaded():
+    from tracerule.audit.cost import FIXED_NS, FIXED_PATH_NS
+
+    mix = SyscallMix({"openat": 1, "close": 1})
+    one = estimate(_items("-a always,exit -F arch=b64 -S ptrace -k k"), mix)
+    assert one.fixed_ns_per_syscall == pytest.approx(FIXED_NS + FIXED_PATH_NS / 2)
+    assert one.total_ns_per_syscall == pytest.approx(one.fixed_ns_per_syscall + MASK_REJECT_NS)
+    assert estimate([], mix).fixed_ns_per_syscall == 0
+    assert "once any rule is loaded" in one.summary()

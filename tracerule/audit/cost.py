@@ -33,6 +33,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+#: once ANY rule is loaded every task's audit context stops being a dummy: +~193 ns on every syscall,
+#: +~677 ns on a syscall that resolves a path (name collection) -- kernel-overhead.md §2 (C1-C0, W1/W2b).
+#: Paid once per host, whatever the rules; a host that already has rules pays it already.
+FIXED_NS = 193.0
+FIXED_PATH_NS = 677.0
+#: syscalls that resolve a path name (the audit context collects a name for each)
+PATH_SYSCALLS = frozenset({
+    "open", "openat", "openat2", "creat", "stat", "lstat", "newfstatat", "statx", "fstatat64", "stat64",
+    "lstat64", "access", "faccessat", "faccessat2", "execve", "execveat", "readlink", "readlinkat", "chmod",
+    "fchmodat", "fchmodat2", "chown", "lchown", "fchownat", "unlink", "unlinkat", "rename", "renameat",
+    "renameat2", "mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink", "symlinkat", "truncate", "utimensat",
+    "utimes", "utime", "futimesat", "chdir", "chroot", "mount", "umount2", "statfs", "getxattr", "lgetxattr",
+    "setxattr", "lsetxattr", "removexattr", "lremovexattr", "listxattr", "llistxattr", "mknod", "mknodat",
+    "inotify_add_watch", "name_to_handle_at", "swapon", "swapoff", "uselib", "acct", "pivot_root",
+    "open_tree", "move_mount", "fspick", "mount_setattr", "quotactl", "setxattrat", "getxattrat",
+    "listxattrat", "removexattrat", "file_getattr", "file_setattr"})
 MASK_REJECT_NS = 5.0
 EVAL_NS = 38.0
 ARCH_REJECT_NS = 19.0
@@ -169,11 +185,16 @@ class CostEstimate:
     """The estimated cost of a rule set on a syscall mix (see the module doc for the figures)."""
 
     rules: tuple[RuleCost, ...]
-    ns_per_syscall: float               #: filter evaluation, averaged over the mix
+    ns_per_syscall: float               #: the rules' own filter evaluation, averaged over the mix
     events: int                         #: events the rules log on the mix's trace (simulated)
     syscalls: int                       #: syscalls in the mix
     wall: float | None                  #: the mix's wall time (untraced), seconds
     shapes: Mapping[str, int] = field(default_factory=dict)
+    fixed_ns_per_syscall: float = 0.0   #: the audit context once any rule is loaded (0: no rules)
+
+    @property
+    def total_ns_per_syscall(self) -> float:
+        return self.ns_per_syscall + self.fixed_ns_per_syscall
 
     @property
     def events_per_1000_syscalls(self) -> float:
@@ -181,7 +202,8 @@ class CostEstimate:
 
     @property
     def per_1000_syscalls_us(self) -> float:
-        """CPU microseconds per 1,000 syscalls of the mix: evaluation + logging."""
+        """CPU microseconds per 1,000 syscalls of the mix the rules add: evaluation + logging (without
+        the fixed audit-context cost, which any rule set brings -- see :attr:`fixed_ns_per_syscall`)."""
         return self.ns_per_syscall + self.events_per_1000_syscalls * EVENT_US
 
     @property
@@ -213,17 +235,22 @@ class CostEstimate:
             s += (f"; at the baseline's rate ({self.syscalls / self.wall:,.0f} syscalls/s, "
                   f"{self.events_per_second:.2f} events/s): {100 * self.cpu_share:.2f}% of a core")
         s += f"; every-syscall rules: {self.every_syscall_rules}"
+        if self.fixed_ns_per_syscall:
+            s += (f"; plus {self.fixed_ns_per_syscall:.0f} ns/syscall once any rule is loaded (audit context; "
+                  "a host with rules pays it already)")
         return s
 
     def to_json(self) -> dict:
-        return {"ns_per_syscall": round(self.ns_per_syscall, 2), "events": self.events,
+        return {"ns_per_syscall": round(self.ns_per_syscall, 2),
+                "fixed_ns_per_syscall": round(self.fixed_ns_per_syscall, 2), "events": self.events,
                 "syscalls": self.syscalls, "wall_s": self.wall,
                 "per_1000_syscalls_us": round(self.per_1000_syscalls_us, 3),
                 "events_per_second": None if self.events_per_second is None else round(self.events_per_second, 4),
                 "cpu_share": None if self.cpu_share is None else round(self.cpu_share, 6),
                 "shapes": dict(self.shapes),
                 "model": {"mask_reject_ns": MASK_REJECT_NS, "eval_ns": EVAL_NS, "arch_reject_ns": ARCH_REJECT_NS,
-                          "exe_ns": EXE_NS, "event_us": EVENT_US}}
+                          "exe_ns": EXE_NS, "event_us": EVENT_US, "fixed_ns": FIXED_NS,
+                          "fixed_path_ns": FIXED_PATH_NS}}
 
 
 def _mix_numbers(mix: SyscallMix, host: str) -> list[tuple[int, int]]:
@@ -280,7 +307,11 @@ def estimate(items, mix: SyscallMix, events: int = 0, *, host: str = "x86_64", i
         rcs.append(RuleCost(i, rc.shape, rc.ns_per_syscall, rc.has_exe))
         shapes[rc.shape] += 1
     ns = sum(r.ns_per_syscall for r in rcs)
-    return CostEstimate(tuple(rcs), ns, int(events), total, mix.wall, dict(shapes))
+    fixed = 0.0
+    if rcs and total:
+        paths = sum(n for name, n in mix.counts.items() if name in PATH_SYSCALLS)
+        fixed = FIXED_NS + FIXED_PATH_NS * paths / total
+    return CostEstimate(tuple(rcs), ns, int(events), total, mix.wall, dict(shapes), fixed)
 
 
 def item_cost_key(item, mix_nrs, total, host, is_dir=None) -> float:
