@@ -82,6 +82,11 @@ CASES = [
     case("E28_perm_x_no_S_keyed", ["-a always,exit -F perm=x -F auid={A} -k px"],
          "{P} x:{D}/missing x:/usr/bin/true",
          "a keyed perm=x rule without -S: auditctl loads it (the kernel side does)", sim_keys=True),
+    case("E26_exe_symlink_same_basename",
+         [f"{B64} -S getuid -F exe={LDSO} -F auid={{A}}",
+          f"{B64} -S geteuid -F exe={LDSO_REAL} -F auid={{A}}"],
+         [LDSO, "{P}", "s:102", "s:107"],
+         "exe=/lib64/ld-linux-x86-64.so.2 (a symlink whose target has the same name) never matches"),
 ]
 
 _SHEBANG = ("library bug: tracerule/audit/enrich.py Enricher._file_ref (via the exec bookkeeping) makes "
@@ -99,16 +104,6 @@ XFAIL = [
                                              "-a always,exit -F path=/usr/bin/dash -F perm=x -F auid={A}"],
                     "{D}/script.sh", "-w -p x on the script sees the exec (the event's exe: dash)",
                     setup=make(("script.sh", "text", "#!/bin/sh\nexit 0\n", 0o755))), _SHEBANG),
-    xfail_case(case("E26_exe_symlink_same_basename",
-                    [f"{B64} -S getuid -F exe={LDSO} -F auid={{A}}",
-                     f"{B64} -S geteuid -F exe={LDSO_REAL} -F auid={{A}}"],
-                    [LDSO, "{P}", "s:102", "s:107"],
-                    "exe=/lib64/ld-linux-x86-64.so.2 (a symlink whose target has the same name) never matches"),
-               "library bug: tracerule/audit/verify.py _resolver decides 'final component is not a "
-               "symlink' when the sidecar realpath has the same basename as the path, so "
-               "exe=/lib64/ld-linux-x86-64.so.2 (-> /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2) "
-               "is given the target's (dev, ino) and matches; the kernel's mark is on the symlink "
-               "inode and never matches (audit-semantics.md 3.2)"),
 ]
 
 

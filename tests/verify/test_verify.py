@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -165,3 +166,49 @@ def test_unknown_auid_is_listed_as_an_assumption(tmp_path):
     assert res.ok
     assert any("auid" in a and "unset" in a for a in res.assumptions)
     assert res.rules[0].assumed == 1
+
+
+# ---- file identity of rule paths (exe=/path=): symlinks decided by lstat / sidecar facts -------
+
+def _sc_with(*files, dev=8):
+    from tracerule.sidecar import ExecFile, Sidecar
+    return Sidecar(files=tuple(ExecFile(path=p, realpath=r, exists=True, dev=dev, ino=ino)
+                               for p, r, ino in files))
+
+
+def test_resolver_symlink_with_the_same_basename_is_a_symlink_on_this_host(tmp_path):
+    """/lib64/ld-linux-x86-64.so.2 -> ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 style: the
+    same basename says nothing; lstat says symlink, so exe= never matches (the kernel's mark is
+    on the link)."""
+    from tracerule.audit.record import FileRef
+    from tracerule.audit.simulate import FileIdentity
+    from tracerule.audit.verify import _resolver
+
+    (tmp_path / "lib" / "real").mkdir(parents=True)
+    target = tmp_path / "lib" / "real" / "ld.so.2"
+    target.write_text("x")
+    (tmp_path / "lib64").mkdir()
+    link = tmp_path / "lib64" / "ld.so.2"
+    link.symlink_to("../lib/real/ld.so.2")
+    st = os.stat(target)
+    sc = _sc_with((str(link), str(target), st.st_ino), dev=st.st_dev)
+    f = _resolver(sc, True)(str(link))
+    assert f.is_symlink is True and f.dev == os.lstat(link).st_dev and f.ino == os.lstat(link).st_ino
+    ref = FileRef(str(target), st.st_dev, st.st_ino, str(target))
+    ident = FileIdentity(_resolver(sc, True))
+    assert ident.same_exe(str(link), ref) == (False, None)
+    assert ident.same_exe(str(target), ref)[0] is True
+
+
+def test_resolver_from_the_sidecar_alone():
+    from tracerule.audit.verify import _resolver
+
+    sc = _sc_with(("/usr/bin/id", "/usr/bin/id", 11),            # no symlink at all
+                  ("/usr/bin/sh", "/usr/bin/dash", 12),          # same dir: final component links
+                  ("/lib64/ld.so.2", "/usr/lib/x/ld.so.2", 13))  # same basename: cannot tell
+    r = _resolver(sc, False)
+    assert (r("/usr/bin/id").is_symlink, r("/usr/bin/id").ino) == (False, 11)
+    assert r("/usr/bin/sh").is_symlink is True and r("/usr/bin/sh").ino is None
+    f = r("/lib64/ld.so.2")
+    assert f.is_symlink is None and f.assumed and f.ino is None   # never decided from basenames
+    assert (r("/usr/lib/x/ld.so.2").is_symlink, r("/usr/lib/x/ld.so.2").ino) == (False, 13)

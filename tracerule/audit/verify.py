@@ -489,7 +489,13 @@ def _sidecar_of(trace: str, sidecar):
 
 def _resolver(sc, this_host: bool):
     """Rule paths -> PathFacts: the sidecar's executed files, else this host (when the trace is
-    from here), else the path as written (answers flagged assumed)."""
+    from here), else the path as written (answers flagged assumed).
+
+    Whether a path's FINAL component is a symlink (an exe=/path= mark on it never matches a
+    program, audit-semantics.md 3.2) is decided by ``lstat`` on this host when the trace is from
+    here, else from the sidecar only where it proves it (realpath == path: no symlink at all;
+    realpath in the same directory under another name: the parent has none, so the final
+    component is one); never from basenames.  Otherwise it is unknown and answers are assumed."""
     from tracerule.audit.simulate import MappingResolver, PathFacts, host_resolver, literal_resolver
 
     fallback = host_resolver if this_host else literal_resolver
@@ -504,16 +510,30 @@ def _resolver(sc, this_host: bool):
             real = f.realpath
             if real is None or f.dev is None:
                 continue
-            if posixpath.basename(real) == posixpath.basename(p):
+            if real == p:
                 facts.append(PathFacts(p, True, True, False, False, real, f.dev, f.ino, real,
                                        f.dev, f.ino))
+                continue
+            hf = host_resolver(p) if this_host else None
+            if hf is not None and hf.exists and hf.is_symlink is not None:
+                if hf.is_symlink:
+                    facts.append(PathFacts(p, True, True, True, False, hf.canonical, hf.dev,
+                                           hf.ino, real, f.dev, f.ino))
+                else:
+                    facts.append(PathFacts(p, True, True, False, False, hf.canonical, f.dev,
+                                           f.ino, real, f.dev, f.ino))
             elif posixpath.dirname(real) == posixpath.dirname(p):
-                # the final component is a symlink: a mark on it never matches a program
+                # the parent resolves to itself (no symlink in it), so the final component is the
+                # symlink: a mark on it never matches a program
                 facts.append(PathFacts(p, True, True, True, False, p, None, None, real, f.dev,
                                        f.ino))
-            if real != p:
-                facts.append(PathFacts(real, True, True, False, False, real, f.dev, f.ino, real,
-                                       f.dev, f.ino))
+            else:
+                # a symlink somewhere (parent, final component or both): which, the sidecar cannot
+                # tell; compared with the target's realpath, flagged as an assumption
+                facts.append(PathFacts(p, True, True, None, False, real, None, None, real, f.dev,
+                                       f.ino, assumed=True))
+            facts.append(PathFacts(real, True, True, False, False, real, f.dev, f.ino, real,
+                                   f.dev, f.ino))
     return MappingResolver(facts, fallback=fallback)
 
 
