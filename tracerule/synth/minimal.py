@@ -9,8 +9,9 @@ candidate is the set of records it logs, on the trace and on the baseline, so a 
 or a whole choice is measured by set union, with no further replay.
 
 :func:`choose_minimal` then picks per target, among the rungs that catch every recorded instance, by
-(number of rules, baseline events, kernel cost, narrowness) -- without a baseline that is issue 10's
-narrowest rung --
+number of rules, then baseline events, then kernel cost -- where cost differences under
+:data:`COST_EPSILON_NS` count as equal and the narrowest rung wins (without a baseline that is issue
+10's narrowest rung) --
 and replaces several targets' rules by one identical broader rule only when that rule logs nothing
 more on the trace and no more on the baseline than the rules it replaces.
 """
@@ -188,7 +189,7 @@ def choose_minimal(ladders: list[Ladder], pool: CandidatePool, *, level: str | N
         if not full:
             continue
         scored = [(pool.stats(r.rules, [lad.target]), r) for r in full]
-        best_s, best = min(scored, key=lambda x: x[0].key(x[1].level))
+        best_s, best = _pick(scored)
         if best.level != chosen.get(lad.target.id):
             narrow = next(s for s, r in scored if r.level == full[0].level)
             notes.append(f"{lad.target.id}: {best.level} rung instead of {full[0].level}: "
@@ -231,6 +232,24 @@ def choose_minimal(ladders: list[Ladder], pool: CandidatePool, *, level: str | N
                      f"{cur.rules} rules and logs nothing more on the trace"
                      + ("" if merged.baseline_events is None else " or the baseline"))
     return chosen, notes, stats
+
+
+#: kernel cost differences below this (ns per syscall, averaged over the baseline) are noise: the
+#: measurements do not resolve them (kernel-overhead.md: differences under ~10% of a ~600 ns syscall)
+COST_EPSILON_NS = 1.0
+
+
+def _pick(scored):
+    """Fewest rules, then fewest baseline events; among those the narrowest rung, unless a broader one
+    is cheaper for the kernel by at least :data:`COST_EPSILON_NS`."""
+    top = min((st.rules, st.baseline_events or 0) for st, _ in scored)
+    group = [(st, r) for st, r in scored if (st.rules, st.baseline_events or 0) == top]
+    group.sort(key=lambda x: LEVEL_RANK.get(x[1].level, 9))
+    narrow_s, narrow = group[0]
+    cheap_s, cheap = min(group, key=lambda x: (round(x[0].cost_ns, 3), LEVEL_RANK.get(x[1].level, 9)))
+    if cheap_s.cost_ns <= narrow_s.cost_ns - COST_EPSILON_NS:
+        return cheap_s, cheap
+    return narrow_s, narrow
 
 
 def _why(a: RungStats, b: RungStats) -> str:
