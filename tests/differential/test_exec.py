@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.differential.conftest import case, check, make, params, xfail_case
+from tests.differential.conftest import case, check, make, params
 
 B64 = "-a always,exit -F arch=b64"
 LDSO = "/lib64/ld-linux-x86-64.so.2"
@@ -87,24 +87,19 @@ CASES = [
           f"{B64} -S geteuid -F exe={LDSO_REAL} -F auid={{A}}"],
          [LDSO, "{P}", "s:102", "s:107"],
          "exe=/lib64/ld-linux-x86-64.so.2 (a symlink whose target has the same name) never matches"),
+    case("script_shebang_exe",
+         [f"{B64} -S execve,exit_group -F exe=/usr/bin/dash -F auid={{A}}",
+          f"{B64} -S execve -F exe={{D}}/script.sh -F auid={{A}}"],
+         "{D}/script.sh",
+         "a #! script runs as its interpreter: exe is dash, never the script",
+         setup=make(("script.sh", "text", "#!/bin/sh\nexit 0\n", 0o755))),
+    case("script_shebang_watch", ["-w {D}/script.sh -p x",
+                                  "-a always,exit -F path=/usr/bin/dash -F perm=x -F auid={A}"],
+         "{D}/script.sh", "-w -p x on the script sees the exec (the event's exe: dash)",
+         setup=make(("script.sh", "text", "#!/bin/sh\nexit 0\n", 0o755))),
 ]
 
-_SHEBANG = ("library bug: tracerule/audit/enrich.py Enricher._file_ref (via the exec bookkeeping) makes "
-            "the exe of a successful #! script exec the script itself; the kernel's exe is the "
-            "interpreter (here /usr/bin/dash: the sidecar knows it, ExecFile.shebang/interpreter), "
-            "so exe= rules and the events' exe disagree")
-XFAIL = [
-    xfail_case(case("script_shebang_exe",
-                    [f"{B64} -S execve,exit_group -F exe=/usr/bin/dash -F auid={{A}}",
-                     f"{B64} -S execve -F exe={{D}}/script.sh -F auid={{A}}"],
-                    "{D}/script.sh",
-                    "a #! script runs as its interpreter: exe is dash, never the script",
-                    setup=make(("script.sh", "text", "#!/bin/sh\nexit 0\n", 0o755))), _SHEBANG),
-    xfail_case(case("script_shebang_watch", ["-w {D}/script.sh -p x",
-                                             "-a always,exit -F path=/usr/bin/dash -F perm=x -F auid={A}"],
-                    "{D}/script.sh", "-w -p x on the script sees the exec (the event's exe: dash)",
-                    setup=make(("script.sh", "text", "#!/bin/sh\nexit 0\n", 0o755))), _SHEBANG),
-]
+XFAIL: list = []
 
 
 @pytest.mark.kernel

@@ -1,6 +1,8 @@
 """Enrichment: trace lines -> the records the kernel's audit code sees at syscall exit."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import SAMPLES, STRACE_DATA
@@ -358,3 +360,43 @@ def test_i386_socket_vs_socketcall_by_strace_n(tmp_path):
     assert (recs[-1].nr, recs[-1].a0) == (102, 1)
     assert e.stats.socketcall_assumed == 1
     assert any("socketcall assumed" in n for n in e.stats.notes)
+
+
+def test_exe_of_a_shebang_script_is_its_interpreter_from_the_sidecar(tmp_path):
+    """binfmt_script: the kernel's exe after exec'ing a #! script is the interpreter's real file
+    (/bin/sh -> dash); the PATH items are the script, the interpreter and its ELF loader."""
+    from tracerule.sidecar import ExecFile
+    files = (ExecFile("/opt/s.sh", realpath="/opt/s.sh", exists=True, dev=8, ino=1, shebang=True,
+                      interpreter="/bin/sh"),
+             ExecFile("/bin/sh", realpath="/usr/bin/dash", exists=True, dev=8, ino=2, elf_class=64,
+                      interpreter="/lib64/ld-linux-x86-64.so.2"))
+    sc = Sidecar(recorder=ROOT_SC.recorder, cwd="/", arch="x86_64", files=files)
+    p = trace(tmp_path, """
+100 execve("/opt/s.sh", ["/opt/s.sh"], 0x7ffd0 /* 3 vars */) = 0
+100 getuid() = 0
+""", sidecar=sc)
+    r = by_line(records(p, host_resolve=False)[0])
+    assert (r[1].exe.path, r[1].exe.realpath, r[1].exe.ino) == ("/usr/bin/dash", "/usr/bin/dash", 2)
+    assert r[2].exe is r[1].exe and r[1].comm == "s.sh"          # comm: the script's name
+    assert [n.path for n in r[1].names] == ["/opt/s.sh", "/bin/sh", "/lib64/ld-linux-x86-64.so.2"]
+
+
+def test_exe_of_a_shebang_script_on_this_host_and_nested(tmp_path):
+    inner = tmp_path / "inner.sh"
+    inner.write_text("#!/bin/sh\nexit 0\n")
+    outer = tmp_path / "outer"
+    outer.write_text(f"#!{inner}\n")
+    for f in (inner, outer):
+        f.chmod(0o755)
+    p = trace(tmp_path, f"""
+100 execve("{outer}", ["outer"], 0x7ffd0 /* 3 vars */) = 0
+100 getuid() = 0
+""")
+    dash = os.path.realpath("/bin/sh")
+    r = by_line(records(p, sidecar=None, host_resolve=True)[0])
+    assert r[1].exe.realpath == dash and r[1].exe.ino == os.stat(dash).st_ino
+    assert [n.path for n in r[1].names][:3] == [str(outer), str(inner), "/bin/sh"]
+    # a trace from elsewhere, no sidecar: the script is not read; the exe has no identity (the
+    # simulator compares it by path and reports the assumption)
+    r2 = by_line(records(p, sidecar=None, host_resolve=False)[0])
+    assert r2[1].exe.path == str(outer) and r2[1].exe.dev_ino is None and r2[1].exe.realpath is None

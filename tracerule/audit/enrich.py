@@ -342,9 +342,44 @@ class Enricher:
             if e.syscall == "execveat" or not path.startswith("/"):
                 base = self._cwd_at(st, e.line)
                 path = _absolute(path, base) or path
-            ref = st.exes[i] = self._file_ref(e.path, path)
+            ref = st.exes[i] = self._image_ref(e.path, path)
             st.comms[i] = _comm_of(path)
         return ref, st.comms[i]
+
+    def _image_ref(self, as_executed: str, path: str) -> FileRef:
+        """The program image after a successful exec of ``path``: for a ``#!`` script the
+        interpreter (binfmt_script opens it and the kernel's exe is that file), recursively for an
+        interpreter that is itself a script (at most 4 levels, BINPRM_MAX_RECURSION)."""
+        cur_x, cur = as_executed, path
+        seen = {path}
+        for _ in range(4):
+            info = self._interp(cur_x, cur)
+            if info is None or not info[1]:
+                break
+            nxt = _norm(info[0]) if info[0].startswith("/") else None
+            if nxt is None or nxt in seen:
+                break
+            seen.add(nxt)
+            cur_x, cur = info[0], nxt
+        return self._file_ref(cur_x, cur)
+
+    def _interp(self, as_executed: str, path: str | None):
+        """(interpreter, is_shebang) of an executed file -- the ``#!`` interpreter or the ELF's
+        PT_INTERP -- from the sidecar, else from this host's file when the trace is from here;
+        None when it has none or nothing tells."""
+        f = self._sidecar_file(as_executed, path)
+        if f is not None and f.exists is not False and (f.dev is not None or f.shebang
+                                                         or f.interpreter is not None):
+            return (f.interpreter, f.shebang) if f.interpreter else None
+        if not self.host_resolve or path is None or not path.startswith("/"):
+            return None
+        key = ("interp", path)
+        if key not in self._files:
+            from tracerule.sidecar import describe_file
+
+            d = describe_file(path)
+            self._files[key] = (d.interpreter, d.shebang) if d.exists and d.interpreter else None
+        return self._files[key]
 
     def _file_ref(self, as_executed: str, path: str) -> FileRef:
         ref = self._fileref.get(path)
@@ -689,13 +724,13 @@ class Enricher:
         out = [self._name(ap, "NORMAL", exists=_exists(failed, errno), as_passed=passed)]
         if failed and errno in ("ENOENT", "ENOTDIR", "ELOOP", "ENAMETOOLONG"):
             return out
-        f = self._sidecar_file(passed or "", ap)
+        info = self._interp(passed or "", ap)
         seen = {ap}
-        while f is not None and f.interpreter and f.interpreter not in seen and len(out) < 4:
-            interp = f.interpreter
+        while info is not None and info[0] not in seen and len(out) < 6:
+            interp = info[0]
             seen.add(interp)
             out.append(self._name(_norm(interp), "NORMAL", exists=True))
-            f = self._sidecar_file(interp, _norm(interp))
+            info = self._interp(interp, _norm(interp))
         return out
 
 
