@@ -71,6 +71,8 @@ def test_i386_from_personality_lines_and_exec_in_callers_arch():
     r = by_line(recs)
     # execve of the 32-bit program, called by the 64-bit shell: audited as x86_64 #59
     assert (r[55].arch, r[55].nr) == (X86, 59)
+    # ... and its exe is already the 32-bit program (the new image is installed at execve exit)
+    assert r[55].exe.path.endswith("bin/hello32") and r[55].comm == "hello32"
     # the 32-bit program's own syscalls
     assert (r[173].arch, r[173].nr) == (I386, table("i386").nr("setresuid32"))
     assert r[173].uid == 65534 and r[173].euid == 65534

@@ -551,3 +551,14 @@ def test_E30_args_compare_low_32_bits():
     assert key_of(c, rec("getpid", a0=0x100000005)) == "a0"
     assert key_of(c, rec("getpid", a0=5)) == "a0"
     assert key_of(c, rec("getpid", a0=6)) is None
+
+
+def test_never_b32_catch_all_hides_a_later_watch_only_for_i386_syscalls():
+    """-a never,exit -F arch=b32 -S all before a watch: the i386 open of the watched file is
+    hidden (the never rule wins the exit pass with a higher priority), the 64-bit openat is not."""
+    c = rules(f"-a never,exit -F arch=b32 -S all\n-w {F} -p r -k w\n"
+              "-a always,exit -F arch=b32 -S getuid -k g\n", resolver=ORES)
+    assert key_of(c, _open_f()) == "w"
+    d = decide(c, rec("open", "i386", a1=O_RDONLY, names=(_n(),)))
+    assert d is not None and d.action == "never" and d.rule == 0
+    assert decide(c, rec("getuid", "i386")).action == "never"

@@ -83,6 +83,7 @@ def test_uid_gid_comparators(f, op, v, val, expected):
     ("=", 4, (), True), ("=", 5, (4,), True), ("=", 5, (6,), False),
     ("!=", 4, (), False), ("!=", 5, (4,), False), ("!=", 5, (6,), True),
     (">", 5, (), True), (">", 3, (9,), False),   # other ops: the primary gid only
+    ("<", 5, (3,), False), ("<=", 5, (4,), False), (">=", 3, (4,), False), ("<=", 4, (9,), True),
 ])
 def test_gid_and_egid_with_supplementary_groups(op, gid, groups, expected):
     for f in ("gid", "egid"):
