@@ -5,6 +5,11 @@ Recorded here with real tools (``python -m tests.scenarios.defs record`` as root
 kernel harness.  Every host change a scenario makes (a user, a file in /etc, a temporary setuid copy)
 is undone by its ``prepared`` context manager, also on failure.
 
+No scenario depends on an account of this host: recording and re-runs create a throwaway user
+(:func:`throwaway_user`: ``useradd`` with a unique name and a uid >= 1000, ``userdel`` after, also on
+failure) and use its uid as the login uid (auid).  Scenarios with ``as_user`` run as that user, the others
+as root with that auid.
+
 ``must_catch``: the events the suggested rules must make the kernel log, declared here, before any
 suggestion exists: (syscall, exe the event's process runs, a path the event names -- None: any).
 ``broad``: the broad rule of the same category the suggestion is compared with on the baseline.
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -47,8 +53,7 @@ BROAD = {
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    user: str | None                 #: run as (None: root)
-    auid: int
+    as_user: bool                    #: run as the throwaway user (False: as root, with its uid as auid)
     must_catch: tuple[MustCatch, ...]
     broad: str                       #: a key of BROAD
     doc: str = ""
@@ -74,6 +79,148 @@ def _demote(user: str):
         os.setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid)
         os.setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid)
     return f
+
+
+# ---- the throwaway user -----------------------------------------------------------------------
+#: The uid the scenarios were recorded with (a throwaway user's); re-runs ask for it again, so the
+#: suggested rules that pin the user's uid apply unchanged.  Where it is taken, another free uid >= 1000
+#: is used and the test maps the rules' uid filters to it (:func:`map_ids`).
+SCENARIO_UID = 2913
+_USER_MARK = "tracerule scenario test user (throwaway)"
+_USER_PREFIX = "trsc"
+
+
+@dataclass(frozen=True)
+class ThrowawayUser:
+    name: str
+    uid: int
+    gid: int
+
+
+def _uid_free(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return True
+    return False
+
+
+def _free_uids(preferred: int | None):
+    if preferred is not None and preferred >= 1000:
+        yield preferred
+    start = max(1000, preferred or 1000)
+    for uid in (*range(start, 60001), *range(1000, start)):
+        if uid != preferred and _uid_free(uid):
+            yield uid
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kill_uid_processes(uid: int) -> None:
+    """SIGKILL every process whose real uid is ``uid`` (only ever called for a throwaway user's uid)."""
+    import signal
+
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/status") as f:
+                ruid = next(int(ln.split()[1]) for ln in f if ln.startswith("Uid:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+        if ruid == uid:
+            with contextlib.suppress(OSError):
+                os.kill(int(d), signal.SIGKILL)
+
+
+def _userdel(name: str, uid: int) -> None:
+    for attempt in range(3):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return
+        res = subprocess.run(["userdel", name], capture_output=True, text=True, timeout=60)
+        if res.returncode == 0:
+            return
+        if res.returncode == 8:          # user busy: a workload of ours still runs as it
+            _kill_uid_processes(uid)
+            import time
+            time.sleep(0.2 * (attempt + 1))
+    raise RuntimeError(f"could not remove the throwaway user {name} (uid {uid}): "
+                       f"userdel said {res.returncode}: {res.stderr.strip()}")
+
+
+def _reap_stale_users() -> None:
+    """Remove throwaway users an earlier, killed test process left behind (ours by name prefix and
+    comment, and the process that created them is gone)."""
+    for pw in pwd.getpwall():
+        if not (pw.pw_name.startswith(_USER_PREFIX) and pw.pw_gecos.startswith(_USER_MARK + " pid=")):
+            continue
+        try:
+            pid = int(pw.pw_gecos.rsplit("pid=", 1)[1])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            with contextlib.suppress(RuntimeError, OSError, subprocess.SubprocessError):
+                _userdel(pw.pw_name, pw.pw_uid)
+
+
+@contextlib.contextmanager
+def throwaway_user(preferred_uid: int | None = SCENARIO_UID):
+    """A user created for this test run only: ``useradd`` with a unique name, no home, no login shell,
+    no lastlog/faillog entry, uid ``preferred_uid`` when free (else the next free uid >= 1000);
+    ``userdel`` when the block exits, also on failure.  Nothing else on the host is touched."""
+    _reap_stale_users()
+    name = f"{_USER_PREFIX}{os.getpid() % 100000}{secrets.token_hex(3)}"
+    made = None
+    last = ""
+    tries = 0
+    for uid in _free_uids(preferred_uid):
+        tries += 1
+        res = subprocess.run(["useradd", "-M", "-l", "-s", "/usr/sbin/nologin", "-c", f"{_USER_MARK} pid={os.getpid()}",
+                              "-u", str(uid), name], capture_output=True, text=True, timeout=60)
+        if res.returncode == 0:
+            made = uid
+            break
+        last = res.stderr.strip()
+        if res.returncode != 4 or tries >= 5:     # 4: uid already in use (a race); anything else is fatal
+            break
+    if made is None:
+        raise RuntimeError(f"useradd could not create a throwaway user: {last}")
+    try:
+        pw = pwd.getpwnam(name)
+        assert pw.pw_uid == made >= 1000, (pw.pw_uid, made)
+        yield ThrowawayUser(name, pw.pw_uid, pw.pw_gid)
+    finally:
+        _userdel(name, made)
+
+
+_ID_FIELDS = ("uid", "euid", "suid", "fsuid", "ouid", "obj_uid")
+
+
+def map_ids(words: list[str], uids: dict[int, int], auids: dict[int, int]) -> list[str]:
+    """An auditctl rule's words with the ``=``/``!=`` values of uid fields mapped by ``uids`` and of
+    ``auid`` by ``auids`` (ranges such as ``auid>=1000`` stay): the recorded user's ids -> this run's."""
+    import re
+
+    out = []
+    for i, w in enumerate(words):
+        m = re.fullmatch(r"([a-z_]+)(=|!=)(\d+)", w) if i and words[i - 1] == "-F" else None
+        if m:
+            table = auids if m[1] == "auid" else uids if m[1] in _ID_FIELDS else {}
+            v = int(m[3])
+            if v in table:
+                w = f"{m[1]}{m[2]}{table[v]}"
+        out.append(w)
+    return out
 
 
 # ---- set-up / tear-down per scenario ---------------------------------------------------------
@@ -221,32 +368,21 @@ COMMANDS = {
 }
 
 
-def _user():
-    for u in ("cloudsdk",):
-        with contextlib.suppress(KeyError):
-            pwd.getpwnam(u)
-            return u
-    return None
-
-
-TEST_USER = _user()
-AUID = 1000
-
 SCENARIOS = {s.name: s for s in (
-    Scenario("revshell", TEST_USER, AUID, (MustCatch("connect", "/usr/bin/bash"),), "all connect",
+    Scenario("revshell", True, (MustCatch("connect", "/usr/bin/bash"),), "all connect",
              "a reverse shell: bash's /dev/tcp to a listener on 127.0.0.1"),
-    Scenario("useradd", None, AUID, (MustCatch("execve", "/usr/sbin/useradd", success=True),
+    Scenario("useradd", False, (MustCatch("execve", "/usr/sbin/useradd", success=True),
                                      MustCatch("rename", "/usr/sbin/useradd", "/etc/passwd")), "-w /etc -p wa",
              "adding a throwaway user (removed after; account files restored)"),
-    Scenario("sudoers", None, AUID, (MustCatch("openat", "/usr/bin/bash", "/etc/sudoers.d/tracerule-test"),),
+    Scenario("sudoers", False, (MustCatch("openat", "/usr/bin/bash", "/etc/sudoers.d/tracerule-test"),),
              "-w /etc -p wa", "a file dropped into /etc/sudoers.d (removed after)"),
-    Scenario("cron", None, AUID, (MustCatch("openat", "/usr/bin/bash", "/etc/cron.d/tracerule-test"),),
+    Scenario("cron", False, (MustCatch("openat", "/usr/bin/bash", "/etc/cron.d/tracerule-test"),),
              "-w /etc -p wa", "cron persistence: a file in /etc/cron.d (removed after)"),
-    Scenario("module", None, AUID, (MustCatch("finit_module", "/usr/bin/python3.11"),), "rootcmd",
+    Scenario("module", False, (MustCatch("finit_module", "/usr/bin/python3.11"),), "rootcmd",
              "an attempt to load a kernel module from an invalid file (fails harmlessly)"),
-    Scenario("ptrace", TEST_USER, AUID, (MustCatch("ptrace", "/usr/bin/strace"),), "all execve",
+    Scenario("ptrace", True, (MustCatch("ptrace", "/usr/bin/strace"),), "all execve",
              "strace -p attaching to a sleep of the same user"),
-    Scenario("setuid", TEST_USER, AUID, (MustCatch("execve", FIXED_DIR + "/id-suid", success=True),), "rootcmd",
+    Scenario("setuid", True, (MustCatch("execve", FIXED_DIR + "/id-suid", success=True),), "rootcmd",
              "a setuid-root copy of id in a temporary directory, run by a user"),
 )}
 
@@ -255,13 +391,17 @@ def record_all(names=None) -> None:
     from tracerule.record import RecordOptions, record
 
     DATA.mkdir(parents=True, exist_ok=True)
-    for name, sc in SCENARIOS.items():
-        if names and name not in names:
-            continue
-        with prepared(name, sc.user) as params:
-            res = record(RecordOptions(command=tuple(sc.command(params)), output=str(sc.trace), user=sc.user,
-                                       auid=sc.auid, force=True))
-            print(name, res.exit_status, res.trace)
+    with throwaway_user() as u:
+        if u.uid != SCENARIO_UID:
+            print(f"note: uid {SCENARIO_UID} is taken here: recording with uid {u.uid} ({u.name})")
+        for name, sc in SCENARIOS.items():
+            if names and name not in names:
+                continue
+            user = u.name if sc.as_user else None
+            with prepared(name, user) as params:
+                res = record(RecordOptions(command=tuple(sc.command(params)), output=str(sc.trace), user=user,
+                                           auid=u.uid, force=True))
+                print(name, res.exit_status, res.trace)
 
 
 if __name__ == "__main__":

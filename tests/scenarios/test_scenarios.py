@@ -7,7 +7,8 @@ For each scenario the must-catch events are declared in defs.py (before any sugg
 * on the default baseline the suggested rules log fewer events than the broad rule of the same category
   (all execve; all connect; ``-w /etc -p wa``; rootcmd) -- the ratio is printed;
 * kernel (``-m kernel``): the suggested rules, loaded through the harness with run keys, make the real
-  kernel log every declared event when the scenario is re-run with the sidecar's user and auid.
+  kernel log every declared event when the scenario is re-run -- as a throwaway user this test creates
+  (and removes, also on failure) with that user's uid as auid; no account of the host is needed.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pwd
 
 import pytest
 
-from tests.scenarios.defs import BROAD, SCENARIOS, MustCatch, prepared
+from tests.scenarios.defs import BROAD, SCENARIOS, MustCatch, map_ids, prepared, throwaway_user
 from tracerule.audit.tables import AUDIT_ARCH, table
 
 NAMES = sorted(SCENARIOS)
@@ -130,23 +131,40 @@ def _event_matches(ev, m: MustCatch) -> bool:
     return True
 
 
+@pytest.fixture
+def scenario_user():
+    """A throwaway user for one kernel re-run (after the kernel policy decided the test runs)."""
+    with throwaway_user() as u:
+        yield u
+    with pytest.raises(KeyError):           # it is gone again
+        pwd.getpwnam(u.name)
+
+
+def _id_maps(side, sc, u) -> tuple[dict[int, int], dict[int, int]]:
+    """The recorded user's uid and auid -> this run's (empty where they are the same)."""
+    uids, auids = {}, {}
+    if sc.as_user and side.target_uid is not None and side.target_uid != u.uid:
+        uids[side.target_uid] = u.uid
+    rec_auid = side.recorder.auid if side.recorder is not None else None
+    if rec_auid is not None and rec_auid != 0xFFFFFFFF and rec_auid != u.uid:
+        auids[rec_auid] = u.uid
+    return uids, auids
+
+
 @pytest.mark.kernel
 @pytest.mark.parametrize("name", NAMES)
-def test_kernel_logs_every_declared_event_on_rerun(name, suggestions):
+def test_kernel_logs_every_declared_event_on_rerun(name, suggestions, scenario_user):
     from tracerule.audit.kernel import KernelAudit
     from tracerule.audit.rules import source_lines
     from tracerule.audit.rules.parse import split_line
     from tracerule.sidecar import find_sidecar, read_sidecar
 
     sc = SCENARIOS[name]
+    u = scenario_user
     side = read_sidecar(find_sidecar(str(sc.trace)))
-    user = side.target_user if getattr(side, "target_user", None) else None
-    if user:
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            pytest.skip(f"the scenario's user {user} does not exist here")
-    auid = side.recorder.auid if side.recorder is not None else sc.auid
+    user = u.name if sc.as_user else None
+    auid = u.uid                            # test-chosen: the throwaway user's uid (>= UID_MIN)
+    uids, auids = _id_maps(side, sc, u)
     s = suggestions[name]
     with prepared(name, user) as params:
         with KernelAudit.session() as k:
@@ -155,16 +173,62 @@ def test_kernel_logs_every_declared_event_on_rerun(name, suggestions):
                 key = k.new_key(name)
                 keys.append(key)
                 line = source_lines(r.item.with_keys((key,)), version="3.0.9")[-1]
-                k.add_rule([w for w, _ in split_line(line)])
+                k.add_rule(map_ids([w for w, _ in split_line(line)], uids, auids))
             k.enable()
             mark = k.mark()
             rc = k.run(sc.command(params), user=user, auid=auid, timeout=60)
             evs = k.events(keys, since=mark)
             k.check_conclusive()
             missing = [str(m) for m in sc.must_catch if not any(_event_matches(e, m) for e in evs)]
-            print(f"\n{name}: exit {rc}; {len(evs)} event(s) under our keys; "
+            print(f"\n{name}: as {user or 'root'} auid={auid}"
+                  + (f" (recorded ids mapped: uid {uids}, auid {auids})" if uids or auids else "")
+                  + f"; exit {rc}; {len(evs)} event(s) under our keys; "
                   + ", ".join(sorted({f'{e.syscall_name}:{(e.record("SYSCALL") or {}).get("exe")}' for e in evs})))
             assert not missing, f"{name}: the kernel did not log {missing}"
+            for e in evs:                   # the events are this run's: our auid (and user, where one ran)
+                sysc = e.record("SYSCALL") or {}
+                assert sysc.get("auid") in (str(auid), None), sysc
         from tracerule.audit.kernel import listed_lines
 
         assert not [ln for ln in listed_lines() if any(key in ln for key in keys)]
+
+
+# ---- the throwaway user and the id mapping (no kernel audit needed) --------------------------
+@pytest.mark.parametrize("words,uids,auids,want", [
+    (["-F", "uid=2913", "-F", "auid>=1000"], {2913: 1500}, {}, ["-F", "uid=1500", "-F", "auid>=1000"]),
+    (["-F", "euid!=2913", "-F", "auid=2913"], {2913: 1500}, {2913: 1600}, ["-F", "euid!=1500", "-F", "auid=1600"]),
+    (["-F", "auid>=2913", "-F", "gid=2913", "-F", "a1=2913"], {2913: 1500}, {2913: 1600},
+     ["-F", "auid>=2913", "-F", "gid=2913", "-F", "a1=2913"]),
+    (["-F", "uid=0", "-F", "obj_uid=2913", "-k", "uid=2913"], {2913: 1500}, {},
+     ["-F", "uid=0", "-F", "obj_uid=1500", "-k", "uid=2913"]),
+])
+def test_map_ids(words, uids, auids, want):
+    assert map_ids(words, uids, auids) == want
+
+
+def _root_only():
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("useradd/userdel need root")
+
+
+def test_throwaway_user_is_created_and_removed_even_on_failure():
+    _root_only()
+    with pytest.raises(RuntimeError, match="boom"):
+        with throwaway_user() as u:
+            pw = pwd.getpwnam(u.name)
+            assert pw.pw_uid == u.uid >= 1000
+            assert pw.pw_dir and not __import__("os").path.exists(pw.pw_dir)   # no home made
+            # a second one asking for the same uid gets another free uid >= 1000
+            with throwaway_user(u.uid) as v:
+                assert v.name != u.name and v.uid != u.uid and v.uid >= 1000
+                assert pwd.getpwuid(v.uid).pw_name == v.name
+            with pytest.raises(KeyError):
+                pwd.getpwnam(v.name)
+            raise RuntimeError("boom")
+    with pytest.raises(KeyError):
+        pwd.getpwnam(u.name)
+    with pytest.raises(KeyError):
+        import grp
+        grp.getgrnam(u.name)
