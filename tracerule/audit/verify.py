@@ -274,6 +274,8 @@ class ExpectResult:
     misses: list = field(default_factory=list)   #: {file, line, syscall, pid, exe, why}
     by_rule: dict = field(default_factory=dict)  #: rule number -> events it caught
     note: str | None = None
+    #: with ``existing``: "file:line" of an existing rule -> events it caught (logged under its key)
+    by_existing: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -286,6 +288,7 @@ class ExpectResult:
                 "misses_truncated": len(self.misses) > MAX_MISSES or
                 (self.events - self.caught) > len(self.misses),
                 "caught_by": {str(k): v for k, v in sorted(self.by_rule.items())},
+                "caught_by_existing": dict(self.by_existing),
                 "note": self.note}
 
 
@@ -317,13 +320,70 @@ class BaselineResult:
     untraced_wall_time: float | None
     by_rule: dict = field(default_factory=dict)
     syscalls_counted: str = "exact"
+    #: with ``existing``: events the existing rules log (not in ``logged``, which is these rules' own)
+    existing_logged: int | None = None
 
     def to_dict(self) -> dict:
         return {"trace": self.trace, "syscalls": self.syscalls, "syscalls_counted": self.syscalls_counted,
                 "events_logged": self.logged, "per_1000_syscalls": self.per_1000,
                 "events_per_second": self.per_second,
                 "untraced_wall_time": self.untraced_wall_time,
-                "by_rule": {str(k): v for k, v in sorted(self.by_rule.items())}}
+                "by_rule": {str(k): v for k, v in sorted(self.by_rule.items())},
+                "events_logged_by_existing": self.existing_logged}
+
+
+@dataclass
+class ExistingWin:
+    """An existing rule that decided events of the traces: they are logged under its key (or, for a
+    ``never`` rule, suppressed) before the verified rules see them (first match wins)."""
+
+    index: int                 #: item index in the combined load order
+    where: str                 #: file:line of the existing rule
+    text: str
+    key: str | None
+    action: str
+    events: int = 0            #: trace events it decided
+    logged: int = 0            #: of those, logged (under ``key``)
+    examples: list = field(default_factory=list)   #: first few {file, line, syscall, exe}
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "where": self.where, "text": self.text, "key": self.key,
+                "action": self.action, "events": self.events, "logged": self.logged,
+                "examples": list(self.examples)}
+
+
+@dataclass
+class ExistingResult:
+    """``verify(existing=...)``: the host's rules simulated together with the verified ones, in the
+    order augenrules (or ``auditctl -R`` after ``auditctl -l``) loads them."""
+
+    source: str
+    position: str
+    rules: int                 #: existing rule lines loaded (before + after)
+    before: int                #: items loaded before the verified rules
+    wins: dict = field(default_factory=dict)      #: combined index -> ExistingWin
+    notes: list = field(default_factory=list)
+    _ours: range = field(default=range(0), repr=False)
+    _ex: object = field(default=None, repr=False)
+
+    def where(self, index: int) -> str:
+        """file:line of the existing item at combined index ``index``."""
+        i = index if index < self._ours.start else index - len(self._ours)
+        return self._ex.where(i) if self._ex is not None else f"existing rule {i + 1}"
+
+    def win(self, index: int, item) -> ExistingWin:
+        w = self.wins.get(index)
+        if w is None:
+            key = "\x01".join(item.keys) if getattr(item, "keys", None) else None
+            w = self.wins[index] = ExistingWin(index, self.where(index), getattr(item, "text", ""), key,
+                                               getattr(item, "action", "always"))
+        return w
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "position": self.position, "rules": self.rules,
+                "loaded_before": self.before,
+                "already_logged": [w.to_dict() for _, w in sorted(self.wins.items())],
+                "notes": list(self.notes)}
 
 
 @dataclass
@@ -337,6 +397,7 @@ class VerifyResult:
     diagnostics: list       #: parse refusals and warnings (Diagnostic)
     host: str = "x86_64"
     notes: list = field(default_factory=list)
+    existing: ExistingResult | None = None
 
     @property
     def missed(self) -> list:
@@ -373,6 +434,7 @@ class VerifyResult:
             "assumptions": [{"text": k, "count": v} for k, v in self.assumptions.items()],
             "diagnostics": [_diag_dict(d) for d in self.diagnostics],
             "notes": list(self.notes),
+            "existing": None if self.existing is None else self.existing.to_dict(),
         }
 
 
@@ -387,7 +449,8 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
            baselines: Sequence[str | os.PathLike] = (), expects: Iterable[str | Selector] = (),
            host: str | None = None, this_host: bool | None = None, sidecar="auto",
            uid: int | None = None, gid: int | None = None, auid: int | None = None,
-           signatures: bool = False) -> VerifyResult:
+           signatures: bool = False, existing: str | os.PathLike | None = None,
+           rules_name: str | None = None) -> VerifyResult:
     """Replay ``traces`` (and ``baselines``) through the rules of ``rules_paths``.
 
     ``host``: the machine the rules are for (default: the first trace's sidecar arch, else
@@ -395,6 +458,11 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
     (None: when the sidecar's hostname says so); ``sidecar``: "auto" or None;
     ``uid``/``gid``/``auid``: start credentials the trace cannot tell; ``signatures``: keep,
     per rule, the :func:`record_signature` multiset of the logged events it decided.
+    ``existing``: a rules.d directory, a rules file or ``"live"`` (``auditctl -l``): the host's rules
+    are simulated together with these, in load order (``rules_name``: the file name these rules
+    get in rules.d, default the rules file's name), per-rule results stay these rules' own, and the
+    events an existing rule wins first are reported as already logged under its key
+    (:attr:`VerifyResult.existing`).
     Raises :class:`InputError` for unreadable rules or traces."""
     from tracerule.audit.rules import ParseOptions, canonical, parse_paths
     from tracerule.audit.rules.model import ControlLine
@@ -421,7 +489,11 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
     if unreadable:
         raise InputError(str(unreadable[0]), diagnostic=unreadable[0])
     items = res.items
-    rule_items = [(i, it) for i, it in enumerate(items) if not isinstance(it, ControlLine)]
+    ex_res = None
+    if existing is not None:
+        items, ex_res = _with_existing(existing, items, rules_paths, rules_name, host)
+    ours = ex_res._ours if ex_res is not None else range(len(items))
+    rule_items = [(i, it) for i, it in enumerate(items) if i in ours and not isinstance(it, ControlLine)]
     if not rule_items:
         shown = "; ".join(str(d) for d in res.errors[:3])
         raise InputError(f"no rule could be read from {', '.join(map(str, rules_paths))}"
@@ -439,7 +511,10 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
         if signatures:
             rules[i].signatures = Counter()
     out = VerifyResult([str(p) for p in rules_paths], [], [], [], [], {}, list(res.diagnostics),
-                       host)
+                       host, existing=ex_res)
+    if ex_res is not None:
+        out.notes.append(f"existing rules from {ex_res.source}: {ex_res.position}")
+        out.notes.extend(ex_res.notes)
     if res.errors:
         out.notes.append(f"{len(res.errors)} rules line(s) refused: auditctl -R stops at the "
                          "first error; simulated without them (as auditctl -c would load)")
@@ -447,12 +522,14 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
     assumptions: Counter = Counter()
     for t in traces:
         tr = _run_trace(str(t), items, rules, sels, expects_res, assumptions, host, this_host,
-                        sidecar, uid, gid, auid, baseline=None)
+                        sidecar, uid, gid, auid, baseline=None, existing=ex_res)
         out.traces.append(tr)
     for t in baselines:
         b = BaselineResult(str(t), 0, 0, None, None, None)
+        if ex_res is not None:
+            b.existing_logged = 0
         tr = _run_trace(str(t), items, rules, [], [], assumptions, host, this_host, sidecar, uid,
-                        gid, auid, baseline=b)
+                        gid, auid, baseline=b, existing=ex_res)
         out.baselines.append(b)
     for r in rules.values():
         _auid_note(r, items, host, out, this_host)
@@ -466,6 +543,21 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
     for r in out.rules:
         r._records = []
     return out
+
+
+def _with_existing(existing, items, rules_paths, rules_name, host):
+    """(the existing rules and ``items`` in load order, an :class:`ExistingResult`)."""
+    from tracerule.audit.rules.model import ControlLine
+    from tracerule.synth.existing import combined_items
+
+    if rules_name is None:
+        first = str(rules_paths[0])
+        rules_name = (os.path.basename(first) if len(rules_paths) == 1 and os.path.isfile(first)
+                      else "50-tracerule.rules")
+    combined, ours, ex = combined_items(existing, items, rules_name=rules_name, host=host)
+    n = sum(1 for it in ex.items if not isinstance(it, ControlLine))
+    r = ExistingResult(ex.source, ex.position, n, len(ex.before), notes=list(ex.notes), _ours=ours, _ex=ex)
+    return combined, r
 
 
 def _ff_prefix(prefix: str) -> bool:
@@ -545,7 +637,8 @@ def _syscall_name(arch: int, nr: int) -> str:
 
 
 def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_host, sidecar,
-               uid, gid, auid, baseline: BaselineResult | None) -> TraceResult:
+               uid, gid, auid, baseline: BaselineResult | None,
+               existing: ExistingResult | None = None) -> TraceResult:
     import socket as _socket
 
     from tracerule.audit.enrich import Enricher, record_needs, rule_syscall_names
@@ -556,7 +649,7 @@ def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_h
         this_host = bool(sc is not None and sc.hostname and sc.hostname == _socket.gethostname())
     compiled = compile_rules(items, host=host, file_identity=_resolver(sc, this_host))
     for n in compiled.notes:
-        assumptions[str(n)] += 0   # listed once, with the runs' counts added below
+        assumptions[_atext(n, rules, existing)] += 0   # listed once, with the runs' counts added below
     names = rule_syscall_names(compiled, host)
     if names is not None:
         extra: set[str] = set()
@@ -588,13 +681,20 @@ def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_h
         rr = None
         if d is not None:
             for a in d.assumptions:
-                assumptions[str(a)] += 1
+                assumptions[_atext(a, rules, existing)] += 1
             if d.rule is not None:
                 decided += 1
                 rr = rules.get(d.rule)
                 if d.logged:
                     logged += 1
-                if baseline is not None:
+                if existing is not None and rr is None and d.rule not in existing._ours:
+                    if baseline is not None:
+                        if d.logged:
+                            baseline.existing_logged += 1
+                            logged -= 1          # a baseline's ``logged``: these rules' own
+                    else:
+                        _existing_hit(existing.win(d.rule, items[d.rule]), r, d)
+                elif baseline is not None:
                     if d.logged:
                         baseline.by_rule[rr.number if rr else d.rule] = \
                             baseline.by_rule.get(rr.number if rr else d.rule, 0) + 1
@@ -613,16 +713,14 @@ def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_h
                         s.key is None or (d.key is not None and s.key in d.key.split("\x01")))
                     if ok:
                         e.caught += 1
-                        num = rules[d.rule].number if d.rule in rules else 0
-                        e.by_rule[num] = e.by_rule.get(num, 0) + 1
+                        _caught_by(e, d, rules, existing)
                     elif len(e.misses) < MAX_MISSES:
-                        e.misses.append(_miss(r, d, sc_name, s))
+                        e.misses.append(_miss(r, d, sc_name, s, existing))
             for s, e in keyonly:
                 if d is not None and d.logged and d.key is not None and \
                         s.key in d.key.split("\x01"):
                     e.caught = 1
-                    num = rules[d.rule].number if d.rule in rules else 0
-                    e.by_rule[num] = e.by_rule.get(num, 0) + 1
+                    _caught_by(e, d, rules, existing)
 
     feed.settle = settle
     for d in simulate(compiled, feed):
@@ -705,9 +803,44 @@ def _hit(rr: RuleResult, r: Record, d) -> None:
         rr.signatures[record_signature(r)] += 1
 
 
-def _miss(r: Record, d, sc_name: str, s: Selector) -> dict:
+def _atext(a, rules: dict, existing: ExistingResult | None) -> str:
+    """An assumption's text; with existing rules, its rule named by file:line (theirs) or #number
+    (these rules'), since item indices then count the existing rules too."""
+    idx = getattr(a, "rule", None)
+    if existing is None or idx is None:
+        return str(a)
+    if idx in rules:
+        return f"rule #{rules[idx].number}: {a.text}"
+    if idx not in existing._ours:
+        return f"existing {existing.where(idx)}: {a.text}"
+    return str(a)
+
+
+def _caught_by(e: ExpectResult, d, rules: dict, existing: ExistingResult | None) -> None:
+    if existing is not None and d.rule is not None and d.rule not in rules and d.rule not in existing._ours:
+        w = existing.where(d.rule)
+        e.by_existing[w] = e.by_existing.get(w, 0) + 1
+        return
+    num = rules[d.rule].number if d.rule in rules else 0
+    e.by_rule[num] = e.by_rule.get(num, 0) + 1
+
+
+def _existing_hit(w: ExistingWin, r: Record, d) -> None:
+    w.events += 1
+    if d.logged:
+        w.logged += 1
+    if len(w.examples) < 5:
+        w.examples.append({"file": r.source, "line": r.line, "syscall": _syscall_name(r.arch, r.nr),
+                           "pid": r.pid, "exe": _prog(r), "logged": d.logged})
+
+
+def _miss(r: Record, d, sc_name: str, s: Selector, existing: ExistingResult | None = None) -> dict:
+    by_existing = (existing is not None and d is not None and d.rule is not None
+                   and d.rule not in existing._ours)
     if d is None or d.rule is None and d.action != "always":
         why = "no rule matched"
+    elif d.action == "never" and by_existing:
+        why = f"suppressed by the existing never rule at {existing.where(d.rule)}"
     elif d.action == "never":
         why = f"suppressed by a never rule (rule index {d.rule})"
     elif d.excluded is not None:
@@ -715,6 +848,8 @@ def _miss(r: Record, d, sc_name: str, s: Selector) -> dict:
     elif s.key is not None:
         why = f"logged under key {d.key!r}, not {s.key!r}" if d.key else \
             f"logged without a key, not under {s.key!r}"
+        if by_existing:
+            why += f" (the existing rule at {existing.where(d.rule)} matches first)"
     else:
         why = "not logged"
     return {"file": r.source, "line": r.line, "syscall": sc_name, "pid": r.pid, "exe": _prog(r),

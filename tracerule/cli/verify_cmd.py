@@ -62,6 +62,15 @@ def verify_cmd(
                                        "sidecar's recorded user, else root)"),
     timeout: float = typer.Option(120.0, "--timeout", help="with --kernel: seconds a run may take "
                                   "before the command is killed"),
+    existing: Optional[str] = typer.Option(None, "--existing", metavar="DIR|FILE|live",
+                                           help="the host's rules: a rules.d directory (augenrules "
+                                           "order), a rules file, or 'live' (auditctl -l); simulated "
+                                           "together with RULES in load order: events they win first "
+                                           "are reported as already logged under their key"),
+    rules_name: Optional[str] = typer.Option(None, "--rules-name", metavar="NAME",
+                                             help="with --existing: the name RULES gets in rules.d "
+                                             "(decides what loads before and after it; default: "
+                                             "RULES's file name)"),
 ) -> int:
     """Which rule logs which traced event, whether the expected events are caught, and how
     much the rules log.  With --kernel the real kernel answers (tracerule verify --kernel RULES
@@ -74,6 +83,16 @@ def verify_cmd(
 
     from tracerule.audit.verify import parse_selector, verify
 
+    if kernel and (existing is not None or rules_name is not None):
+        raise typer.BadParameter("--existing/--rules-name are not used with --kernel (the kernel's "
+                                 "own loaded rules are reported as host wins)")
+    if rules_name is not None and existing is None:
+        raise typer.BadParameter("--rules-name needs --existing")
+    if rules_name is not None:
+        import os
+
+        if not rules_name or os.path.basename(rules_name) != rules_name or rules_name in (".", ".."):
+            raise typer.BadParameter(f"--rules-name takes a file name, not {rules_name!r}")
     if kernel:
         return _kernel(ctx, rules, list(traces or ()), baseline, expect, json_, host_arch, uid, gid,
                        auid, no_sidecar, each, user, timeout, events)
@@ -107,7 +126,7 @@ def verify_cmd(
             raise typer.BadParameter(str(exc), param_hint="--host-arch") from None
     res = verify([rules], list(traces or ()), baselines=list(baseline or ()), expects=sels,
                  host=host_arch, this_host=this_host, sidecar=None if no_sidecar else "auto",
-                 uid=uid, gid=gid, auid=auid)
+                 uid=uid, gid=gid, auid=auid, existing=existing, rules_name=rules_name)
     if json_:
         sys.stdout.write(json.dumps(res.to_dict(), indent=2) + "\n")
         return int(res.exit_code)
@@ -243,6 +262,8 @@ def _lines_plain(res, events: int) -> list[str]:
         for e in res.expectations:
             if e.ok:
                 by = ", ".join(f"#{k}" for k in sorted(e.by_rule))
+                by = ", ".join([f"#{k}" for k in sorted(e.by_rule)]
+                               + [f"existing {w}" for w in sorted(e.by_existing)])
                 out.append(f"  CAUGHT {e.selector!r}: {e.caught}/{e.events} event(s) (by {by})")
             else:
                 out.append(f"  MISSED {e.selector!r}: {e.caught}/{e.events} caught")
@@ -264,11 +285,18 @@ def _lines_plain(res, events: int) -> list[str]:
                        f"({b.syscalls} syscalls, {b.syscalls_counted}){ps}")
             for k, v in sorted(b.by_rule.items()):
                 out.append(f"     rule #{k}: {v}")
+    out.extend(_existing_lines(res))
     if res.assumptions:
         out.append("")
         out.append("assumptions (values the trace does not show):")
+        quiet = 0
         for text, n in res.assumptions.items():
+            if not n and getattr(res, "existing", None) is not None and text.startswith("existing "):
+                quiet += 1          # about an existing rule, and no event needed it
+                continue
             out.append(f"  {text}" + (f" ({n} event(s))" if n else ""))
+        if quiet:
+            out.append(f"  ... and {quiet} about existing rules that no event depended on (see --json)")
     if res.diagnostics:
         out.append("")
         out.append("rules file problems:")
@@ -281,6 +309,31 @@ def _lines_plain(res, events: int) -> list[str]:
     if res.expectations:
         out.append(f"{len(res.expectations) - missed} of {len(res.expectations)} expectation(s) "
                    f"caught" + (f"; {missed} MISSED" if missed else ""))
+    return out
+
+
+def _existing_lines(res) -> list[str]:
+    ex = getattr(res, "existing", None)
+    if ex is None:
+        return []
+    out = ["", f"existing rules ({ex.source}, {ex.rules} rule(s)): {ex.position}"]
+    wins = [w for _, w in sorted(ex.wins.items())]
+    if not wins:
+        out.append("  no event of the traces is decided by an existing rule")
+    for w in wins:
+        key = f"under key {w.key.replace(chr(1), ',')}" if w.key else "without a key"
+        if w.action == "never":
+            what = f"suppressed by {w.where} (never rule)"
+        else:
+            what = f"already logged by {w.where} {key}"
+        out.append(f"  {w.events} event(s) {what}")
+        out.append(f"     {w.text}")
+        for e in w.examples[:3]:
+            out.append(f"     {e['file']}:{e['line']} {e['syscall']} pid={e['pid']} exe={e['exe']}")
+    for b in res.baselines:
+        if b.existing_logged is not None:
+            out.append(f"  baseline {b.trace}: {b.existing_logged} event(s) logged by the existing rules "
+                       "(not counted above)")
     return out
 
 
@@ -347,6 +400,8 @@ def _render_rich(res, events: int) -> None:
     i = next((k for k, ln in enumerate(rest) if ln.startswith("assumptions")), None)
     j = next((k for k, ln in enumerate(rest) if ln.startswith("rules file problems")), None)
     starts = [k for k in (i, j) if k is not None]
+    for ln in _existing_lines(res):
+        con.print(ln, highlight=False, markup=False)
     if starts:
         for ln in rest[min(starts):]:
             con.print(ln, highlight=False, markup=False)
