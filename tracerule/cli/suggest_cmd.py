@@ -41,6 +41,9 @@ def suggest_cmd(
     rules_name: Optional[str] = typer.Option(None, "--rules-name", help="the file name in rules.d (default: "
                                              "the -o name, else 50-tracerule.rules): its place in "
                                              "augenrules' order"),
+    review: bool = typer.Option(False, "--review", help="decide on the proposed rules in the review UI "
+                                "(tracerule review with these options; line mode when not on a terminal); "
+                                "-o is the file it saves"),
 ) -> int:
     """Propose the fewest auditd rules that catch what the trace did, each explained.  Exit status 0
     when every target is caught, 1 when the rules miss a target (said in the output), 3 bad input."""
@@ -63,6 +66,11 @@ def suggest_cmd(
         bases = tuple(baseline)
     else:
         bases = (DEFAULT,) if default_baseline_paths() else None
+    if review:
+        return _review(traces, output, bases, level=level, b32=b32, target_arch=target_arch,
+                       auditctl_version=auditctl_version, uid_min=uid_min, sidecar=sidecar,
+                       unsupported=(("--json", json_), ("--focus", focus), ("--attack", attack),
+                                    ("--existing", existing), ("--rules-name", rules_name)))
     opts = SuggestOptions(focus=tuple(focus_l) or None, level=level, b32=b32, target_arch=target_arch,
                           auditctl_version=auditctl_version, uid_min=uid_min, attack=attack,
                           sidecar=str(sidecar) if sidecar else "auto", baselines=bases, existing=existing,
@@ -115,3 +123,21 @@ def suggest_cmd(
     for f in bad:
         typer.echo(f"tracerule: lint {f.severity.value} [{f.id}] on rule {f.line}: {f.message}", err=True)
     return rc
+
+
+def _review(traces, output, bases, *, level, b32, target_arch, auditctl_version, uid_min, sidecar,
+            unsupported) -> int:
+    """``suggest --review``: hand off to ``tracerule review`` with the same options; the baselines
+    suggest would measure noise on (``default``: the shipped traces) are the review's baselines."""
+    from tracerule.cli.review_cmd import review_cmd
+    from tracerule.synth.baseline import resolve
+
+    bad = [name for name, v in unsupported if v]
+    if bad:
+        raise typer.BadParameter(f"{', '.join(bad)} cannot be used with --review (the review session "
+                                 "does not take {} yet): run suggest without --review".format(
+                                     "it" if len(bad) == 1 else "them"))
+    baseline = [Path(p) for p in resolve(bases)] if bases else None
+    return review_cmd(list(traces), output=output, baseline=baseline, protocol=False, plain=False, keys=False,
+                      noisy=10, level=level, b32=b32, target_arch=target_arch, auditctl_version=auditctl_version,
+                      uid_min=uid_min, sidecar=sidecar)
