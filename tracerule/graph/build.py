@@ -28,7 +28,7 @@ from tracerule.errors import Diagnostic, InputError, Severity
 from tracerule.graph import _decode as D
 from tracerule.graph.arch import I386_ONLY, ArchTrack, has_32bit_pointer
 from tracerule.graph.creds import (
-    ALIAS, SESSION_SET, Cell, CredState, apply_setid, link_aliases, exec_transition, freeze, observe_get,
+    ALIAS, SESSION_SET, Cell, CredState, Freezer, apply_setid, link_aliases, exec_transition, observe_get,
     prove_privileged,
 )
 from tracerule.graph.model import (
@@ -778,8 +778,9 @@ class GraphBuilder:
             gens[p.pid] = gens.get(p.pid, 0) + 1
             ids[p.seq] = f"p{p.pid}" if gens[p.pid] == 1 else f"p{p.pid}.{gens[p.pid]}"
         out = []
+        freeze = Freezer()
         for p in procs:
-            execs = tuple(self._freeze_exec(e) for e in p.execs)
+            execs = tuple(self._freeze_exec(e, freeze) for e in p.execs)
             ex = p.exit
             if ex is None and p.exit_group is not None:
                 ex = ExitStatus(p.exit_group[1], p.exit_group[0], None, False, "exit_group")
@@ -821,7 +822,7 @@ class GraphBuilder:
                       "production sees", severity=Severity.MEDIUM)
 
     @staticmethod
-    def _freeze_exec(e: _Exec) -> Exec:
+    def _freeze_exec(e: _Exec, freeze) -> Exec:
         path = e.path.decode("utf-8", "backslashreplace")
         argv = tuple(a.decode("utf-8", "backslashreplace") for a in e.argv)
         return Exec(line=e.line, tid=e.tid, path=path, argv=argv, ok=e.ok, errno=e.errno,

@@ -291,16 +291,45 @@ def prove_privileged(st: CredState) -> bool:
 
 def freeze(snapshot: tuple) -> Creds:
     """Resolve a cell snapshot (see :meth:`CredState.snapshot`) into frozen :class:`Creds`."""
-    vals = {}
-    setid = None
-    for f, cell in zip(ALL_FIELDS, snapshot):
-        if f == "groups":
-            v, src = cell.resolve()
-            vals["groups"] = v
-            vals["groups_source"] = src
-            continue
+    return Freezer()(snapshot)
+
+
+class Freezer:
+    """:func:`freeze` with memory, for the end of a build (when no cell changes any more).
+
+    A snapshot is a tuple of cells (hashed by identity), and forks, execs without a set-id bit
+    and the many processes of one shell share the same cells: an identical snapshot gives the
+    same :class:`Creds` object, and equal (value, source) pairs the same :class:`CredValue`.
+    Only valid while the cells do not change: make a new one for each finished graph.
+    """
+
+    __slots__ = ("_snaps", "_cells", "_values")
+
+    def __init__(self):
+        self._snaps: dict[tuple, Creds] = {}
+        self._cells: dict[Cell, tuple] = {}        # cell -> (value, source, setid kind or None)
+        self._values: dict[tuple, CredValue] = {}
+
+    def __call__(self, snapshot: tuple) -> Creds:
+        c = self._snaps.get(snapshot)
+        if c is None:
+            c = self._snaps[snapshot] = self._freeze(snapshot)
+        return c
+
+    def _value(self, v, src) -> CredValue:
+        key = (v, src)
+        cv = self._values.get(key)
+        if cv is None:
+            cv = self._values[key] = CredValue(v, src)
+        return cv
+
+    def _cell(self, cell: Cell, effective: bool) -> tuple:
+        r = self._cells.get(cell)
+        if r is not None:
+            return r
         v, src = cell.resolve()
-        if f in ("euid", "egid"):
+        setid = None
+        if effective:
             # was this value raised by an exec's set-id bit?
             c = cell
             while c is not None and c.value is None and c.prev is not None and c.kind != EXEC:
@@ -308,13 +337,32 @@ def freeze(snapshot: tuple) -> Creds:
             if c is not None and c.kind == EXEC and c.value is not None and c.prev is not None:
                 pv, _ = c.prev.resolve()
                 if pv is not None and pv != c.value:
-                    kind = SIDECAR if c.source == SIDECAR else INFERRED
-                    src = kind
-                    setid = setid or kind
-        vals[f] = CredValue(v, src if v is not None else UNKNOWN)
-    # suid/fsuid share the exec cell with euid: report the same source
-    for e, others in (("euid", ("suid", "fsuid")), ("egid", ("sgid", "fsgid"))):
-        for o in others:
-            if snapshot[ALL_FIELDS.index(o)] is snapshot[ALL_FIELDS.index(e)]:
-                vals[o] = vals[e]
-    return Creds(**vals, setid_exec=setid)
+                    setid = SIDECAR if c.source == SIDECAR else INFERRED
+                    src = setid
+        r = self._cells[cell] = (v, src, setid)
+        return r
+
+    def _freeze(self, snapshot: tuple) -> Creds:
+        vals = {}
+        setid = None
+        for f, cell in zip(ALL_FIELDS, snapshot):
+            if f == "groups":
+                v, src = cell.resolve()
+                vals["groups"] = v
+                vals["groups_source"] = src
+                continue
+            v, src, kind = self._cell(cell, f in _EFFECTIVE)
+            if kind is not None:
+                setid = setid or kind
+            vals[f] = self._value(v, src if v is not None else UNKNOWN)
+        # suid/fsuid share the exec cell with euid: report the same source
+        for e, others in _SHARED:
+            for o in others:
+                if snapshot[o] is snapshot[e]:
+                    vals[ALL_FIELDS[o]] = vals[ALL_FIELDS[e]]
+        return Creds(**vals, setid_exec=setid)
+
+
+_EFFECTIVE = frozenset({"euid", "egid"})
+_SHARED = tuple((ALL_FIELDS.index(e), tuple(ALL_FIELDS.index(o) for o in others))
+                for e, others in (("euid", ("suid", "fsuid")), ("egid", ("sgid", "fsgid"))))
