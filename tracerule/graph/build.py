@@ -25,7 +25,6 @@ import re
 from typing import Iterable
 
 from tracerule.errors import Diagnostic, InputError, Severity
-from tracerule.graph import _decode as D
 from tracerule.graph.arch import I386_ONLY, ArchTrack, has_32bit_pointer
 from tracerule.graph.creds import (
     ALIAS, SESSION_SET, Cell, CredState, Freezer, apply_setid, link_aliases, exec_transition, observe_get,
@@ -35,6 +34,8 @@ from tracerule.graph.model import (
     ARCH_DEFAULT, ARCH_INHERITED, ARCH_POINTER, ARCH_SYSCALL_NAME, AUID_UNSET, INFERRED, OBSERVED,
     SIDECAR, USER_GIVEN, ArchSpan, CredChange, Exec, ExitStatus, Process, ProcessGraph,
 )
+from tracerule.strace import values as V
+from tracerule.strace.constants import CLONE_FLAGS, CLONE_NEWPID, CLONE_PARENT, CLONE_THREAD
 from tracerule.strace.events import Exit, Personality, PidChanged, Signal, Superseded, Syscall, TaskSeen
 
 CREATE = frozenset({"clone", "clone3", "fork", "vfork"})
@@ -81,6 +82,32 @@ def fds_decorated(path: str) -> bool:
     except OSError:
         return False
     return bool(_DECO_RE.search(head))
+
+
+_LOGINUID_RE = re.compile(rb"/proc/(?:self|\d+|thread-self)/(?:task/\d+/)?loginuid")
+
+
+def _is_loginuid(path: bytes) -> bool:
+    """``/proc/self/loginuid``, ``/proc/PID/loginuid``, ``/proc/self/task/TID/loginuid`` ..."""
+    return _LOGINUID_RE.fullmatch(path) is not None
+
+
+def _clone_flags(ev: Syscall) -> int:
+    """CLONE_* bits of a clone/clone3/fork/vfork (names, raw hex, ``-X verbose``, ``-e raw``).
+    Where a flag name is unknown to the table, the bits of the names that are known."""
+    info = V.clone_info(ev.name, ev.args)
+    if info is None:
+        return 0
+    if info.flags is not None:
+        return info.flags
+    bits = 0
+    for n in info.flag_names:
+        bits |= CLONE_FLAGS.get(n, 0)
+    return bits | (CLONE_THREAD if info.is_thread else 0) | (CLONE_PARENT if info.clone_parent else 0) \
+        | (CLONE_NEWPID if info.newpid else 0)
+
+
+_SIGCHLD_PLAIN = re.compile(r"\{si_signo=SIGCHLD, si_code=CLD_[A-Z]+, si_pid=([1-9]\d*), ").match
 
 
 class _Exec:
@@ -226,7 +253,7 @@ class GraphBuilder:
         return p
 
     def _spawn(self, tid, line, file, caller: _P, flags: int, via: str, ns_pid=None) -> _P:
-        if flags & D.CLONE_THREAD:
+        if flags & CLONE_THREAD:
             caller.tids.append(tid)
             self.live[tid] = caller
             self.last[tid] = caller
@@ -241,14 +268,14 @@ class GraphBuilder:
         return child
 
     def _adopt(self, child: _P, caller: _P, flags: int, via: str, ns_pid) -> None:
-        child.parent = caller.parent if flags & D.CLONE_PARENT else caller
+        child.parent = caller.parent if flags & CLONE_PARENT else caller
         child.creator = caller
         caller.made.append(child)
         child.via = via
         child.flags = flags
         child.claimed = True
-        child.nsview = caller.nsview or caller.nsnext or bool(flags & D.CLONE_NEWPID)
-        if flags & D.CLONE_NEWPID:
+        child.nsview = caller.nsview or caller.nsnext or bool(flags & CLONE_NEWPID)
+        if flags & CLONE_NEWPID:
             child.ns_pid = 1
         if ns_pid is not None:
             child.ns_pid = ns_pid
@@ -260,7 +287,7 @@ class GraphBuilder:
             self.warn(q.file, line, "GRAPH_CYCLE", f"ignored creation of {q.pid} by {caller.pid}: "
                       "it would make a cycle")
             return
-        if flags & D.CLONE_THREAD:
+        if flags & CLONE_THREAD:
             self._fold(q, caller)
             return
         self._adopt(q, caller, flags, via, ns_pid)
@@ -284,7 +311,7 @@ class GraphBuilder:
         if depth > 1000:
             return
         for c in q.made:
-            if c.creator is q and (c.flags or 0) & D.CLONE_PARENT and c.parent is not q.parent:
+            if c.creator is q and (c.flags or 0) & CLONE_PARENT and c.parent is not q.parent:
                 c.parent = q.parent
                 self._fix_clone_parent(c, depth + 1)
 
@@ -318,7 +345,7 @@ class GraphBuilder:
             into.made.append(c)
             if c.creator is q:
                 c.creator = into
-                c.parent = into.parent if (c.flags or 0) & D.CLONE_PARENT else into
+                c.parent = into.parent if (c.flags or 0) & CLONE_PARENT else into
                 self._fix_clone_parent(c)
         for k, v in list(self.expected.items()):
             if v[0] is q:
@@ -372,7 +399,7 @@ class GraphBuilder:
             self._setid(p, ev)
         elif name in GETID:
             if ev.ret is not None and ev.ret >= 0:
-                vals = D.bracket_ints(ev.args) if "res" in name else None
+                vals = list(V.setid_info(ev.name, ev.args).args) if "res" in name else None
                 bad = observe_get(p.cred, name, ev.ret, vals)
                 if bad:
                     self.warn(ev.file, ev.line, "GRAPH_CRED_CONFLICT",
@@ -388,7 +415,7 @@ class GraphBuilder:
             self._write(p, ev)
         elif name == "close":
             if ev.ret == 0 and p.lfds:
-                fd = D.leading_fd(ev.args)
+                fd = V.parse_int(ev.args)
                 if fd is not None:
                     p.lfds.discard(fd)
         elif name in FD_DUP:
@@ -396,17 +423,17 @@ class GraphBuilder:
         elif name in WAITS:
             self._wait(p, ev)
         elif name == "exit_group" or (name == "exit" and tid == p.pid and len(p.tids) == 1):
-            code = D.parse_int(ev.args)
+            code = V.parse_int(ev.args)
             if code is not None:
                 p.exit_group = (code & 0xFF, ev.line)
         elif name == "getpid":
             self._getpid(p, ev)
         elif name in ("tgkill",):
-            a = D.int_args(ev.args)
+            a = [V.parse_int(t) for t in V.split_args(ev.args)]
             if len(a) >= 2 and a[0] and a[1] and a[0] != a[1]:
                 self._thread_evidence(a[1], a[0], ev)
         elif name == "unshare":
-            if ev.ret == 0 and ("CLONE_NEWPID" in ev.args or self._rawflag(ev.args, D.CLONE_NEWPID)):
+            if ev.ret == 0 and ("CLONE_NEWPID" in ev.args or self._rawflag(ev.args, CLONE_NEWPID)):
                 p.nsnext = True
         elif name == "setns":
             if ev.ret == 0 and ("CLONE_NEWPID" in ev.args or "pid:[" in ev.args):
@@ -414,16 +441,16 @@ class GraphBuilder:
 
     @staticmethod
     def _rawflag(args: str, bit: int) -> bool:
-        v = D.parse_int(args)
+        v = V.parse_int(args)
         return v is not None and bool(v & bit)
 
     # -- creation
     def _create(self, p: _P, ev: Syscall) -> None:
         if ev.ret is None or ev.ret <= 0:
             return
-        flags = D.clone_flags(ev.name, ev.args)
+        flags = _clone_flags(ev)
         via = ev.name
-        g = D.pidns_translated(ev.ret_text)
+        g = V.pidns_translation(ev.ret_text)
         entry = ev.entry_line or ev.line
         if g is None and p.nsview:
             n = ev.ret
@@ -445,7 +472,7 @@ class GraphBuilder:
             return
         q = self.live.get(n)
         last = self.last.get(n)
-        real_parent = p.parent if flags & D.CLONE_PARENT else p
+        real_parent = p.parent if flags & CLONE_PARENT else p
         if last is not None and last.via in ("sigchld", "wait4", "waitid") and (
                 last.creator is p or last.parent is real_parent) and last.start_line >= entry:
             # claimed early by its SIGCHLD/wait (it exited before this call returned); the
@@ -464,7 +491,7 @@ class GraphBuilder:
             return
         if self.unclaimed.get(n) is q:
             self._claim(q, p, flags, via, ev.line, ns_pid=ev.ret if g is not None else None)
-        elif q is p and flags & D.CLONE_THREAD:
+        elif q is p and flags & CLONE_THREAD:
             pass
         else:
             self.warn(ev.file, ev.line, "GRAPH_PID_ALIVE",
@@ -472,7 +499,8 @@ class GraphBuilder:
 
     # -- exec
     def _exec(self, p: _P, ev: Syscall) -> None:
-        path, argv, trunc = D.exec_parts(ev.name, ev.args)
+        info = V.exec_info(ev.name, ev.args)
+        path, argv, trunc = info.path, info.argv, info.argv_truncated
         if ev.ret is None:
             if path is not None:
                 p.pending_exec = (path, argv, trunc, ev.line, ev.tid)
@@ -490,7 +518,7 @@ class GraphBuilder:
         p.xtid = None
         e.entry = ev.entry_line
         e.path = path if path is not None else b""
-        e.argv = argv or []
+        e.argv = argv or ()
         e.trunc = trunc
         e.ok = ev.ret >= 0
         e.errno = ev.errno
@@ -538,7 +566,7 @@ class GraphBuilder:
                 return
         elif ev.ret != 0:
             return
-        args = D.int_args(ev.args)
+        args = list(V.setid_info(ev.name, ev.args).args)
         if "uid" in base and not base.startswith("setfs"):
             if any(a == 0 for a in args):
                 if prove_privileged(p.cred):
@@ -554,13 +582,19 @@ class GraphBuilder:
     def _groups(self, p: _P, ev: Syscall) -> None:
         if ev.ret is None or ev.ret < 0:
             return
-        g = D.groups_arg(ev.args)
+        info = V.setid_info(ev.name, ev.args)
+        size = info.args[0] if info.args else None
+        g = info.groups
+        if g is None and size == 0 and info.base == "setgroups":
+            g = ()                 # setgroups(0, NULL): no supplementary groups
+        if g is not None and size is not None and size >= 0 and len(g) != size:
+            g = None               # the list as printed is not the whole list (elided)
         if ev.name.startswith("set"):
-            if ev.ret == 0 and g is not None:
-                p.cred.groups = Cell(g, OBSERVED)
+            if ev.ret == 0:
+                # a list that cannot be read whole leaves the groups unknown (not the old ones)
+                p.cred.groups = Cell(g, OBSERVED) if g is not None else Cell()
                 self._change(p, ev.line, ev.name)
         else:
-            size = D.parse_int(ev.args)
             if size and g is not None and len(g) == ev.ret:
                 if not p.cred.groups.observe(g):
                     p.cred.groups = Cell(g, OBSERVED)
@@ -573,14 +607,10 @@ class GraphBuilder:
             if p.lfds:
                 p.lfds.discard(ev.ret)
             return
-        parts = D.split_top(ev.args)
-        idx = 1 if ev.name in ("openat", "openat2") else 0
-        path = None
-        if len(parts) > idx:
-            s = D.decode_string(parts[idx])
-            path = s[0] if s else None
-        deco = D.fd_decoration(ev.ret_text.split(" ", 1)[0]) if ev.ret_text else None
-        hit = (path is not None and D.is_loginuid_path(path)) or (deco is not None and D.is_loginuid_path(deco))
+        info = V.open_info(ev)
+        path = info.path if info is not None else None
+        deco = info.fd_path if info is not None else None
+        hit = (path is not None and _is_loginuid(path)) or (deco is not None and _is_loginuid(deco))
         if hit:
             p.lfds.add(ev.ret)
         else:
@@ -589,14 +619,13 @@ class GraphBuilder:
     def _dup(self, p: _P, ev: Syscall) -> None:
         if ev.ret is None or ev.ret < 0 or not (p.lfds or "loginuid" in ev.args):
             return
-        parts = D.split_top(ev.args)
+        parts = V.split_args(ev.args)
         if not parts:
             return
         if ev.name.startswith("fcntl") and (len(parts) < 2 or "DUPFD" not in parts[1]):
             return
-        old = D.leading_fd(parts[0])
-        deco = D.fd_decoration(parts[0])
-        if old in p.lfds or (deco is not None and D.is_loginuid_path(deco)):
+        fv = V.fd_value(parts[0])
+        if fv is not None and (fv.fd in p.lfds or (fv.path is not None and _is_loginuid(fv.path))):
             p.lfds.add(ev.ret)
         else:
             p.lfds.discard(ev.ret)
@@ -604,21 +633,15 @@ class GraphBuilder:
     def _write(self, p: _P, ev: Syscall) -> None:
         if ev.ret is None or ev.ret <= 0 or not (p.lfds or "loginuid" in ev.args):
             return
-        parts = D.split_top(ev.args)
-        if len(parts) < 2:
+        info = V.write_info(ev)
+        if info is None or info.data is None:
             return
-        deco = D.fd_decoration(parts[0])
-        if deco is not None:
-            if not D.is_loginuid_path(deco):
+        if info.fd_path is not None:
+            if not _is_loginuid(info.fd_path):
                 return
-        else:
-            fd = D.leading_fd(parts[0])
-            if fd not in p.lfds:
-                return
-        s = D.decode_string(parts[1])
-        if s is None:
+        elif info.fd not in p.lfds:
             return
-        text = s[0].strip()
+        text = info.data.strip()
         if not text.isdigit():
             return
         v = int(text)
@@ -650,7 +673,7 @@ class GraphBuilder:
         if self.unclaimed.get(n) is q and q is not p:
             self._claim(q, p, 0, via, line)
         elif q.parent is not None and q.parent is not p and q.creator is not p and not (
-                q.flags and q.flags & D.CLONE_PARENT):
+                q.flags and q.flags & CLONE_PARENT):
             self.warn(file, line, "GRAPH_PARENT_MISMATCH",
                       f"{via} in {p.pid} names {n}, whose parent is {q.parent.pid}",
                       once_key=f"pm{p.seq}:{n}")
@@ -661,14 +684,15 @@ class GraphBuilder:
         if ev.name == "waitid":
             if ev.ret != 0:
                 return
-            n = D.si_pid(ev.args)
+            si = V.wait_info(ev.name, ev.args)
+            n = si.pid if si is not None else None
             if not n:
                 return
-            translated = D.pidns_translated(ev.args) is not None
+            translated = si.pid != si.pid_ns
         else:
             if ev.ret <= 0:
                 return
-            g = D.pidns_translated(ev.ret_text)
+            g = V.pidns_translation(ev.ret_text)
             n = g if g is not None else ev.ret
             translated = g is not None
         self._late_claim(p, n, translated, ev.line, ev.name, ev.file)
@@ -677,23 +701,29 @@ class GraphBuilder:
         p = self._task(ev.tid, ev.line, ev.file)
         if ev.signal != "SIGCHLD" or not ev.info:
             return
-        f = D.siginfo(ev.info)
-        code = f.get("si_code", "")
-        if not code.startswith("CLD_"):
-            return
-        raw = f.get("si_pid")
-        if raw is None:
-            return
-        g = D.pidns_translated(raw)
-        n = g if g is not None else D.parse_int(raw)
+        # a private fast path for the plain form strace prints for every child's exit
+        # (``{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=8056, ...}``, no comment anywhere):
+        # values.siginfo parses the whole struct (about 11 us a call against 1-2 us here: 1,594
+        # SIGCHLDs cost 18 ms of the graph's ~150 ms on the 1x benchmark trace).  Anything else
+        # (comments, pidns translation, -X raw, other layouts) goes to values.siginfo.
+        m = _SIGCHLD_PLAIN(ev.info) if "/*" not in ev.info else None
+        if m is not None:
+            n = int(m.group(1))
+            translated = False
+        else:
+            si = V.siginfo(ev.info)
+            if si is None or not (si.code or "").startswith("CLD_"):
+                return
+            n = si.pid
+            translated = n != si.pid_ns
         if not n:
             return
-        self._late_claim(p, n, g is not None, ev.line, "sigchld", ev.file)
+        self._late_claim(p, n, translated, ev.line, "sigchld", ev.file)
 
     def _getpid(self, p: _P, ev: Syscall) -> None:
         n = ev.ret
-        if n is None or n <= 0 or (D.pidns_translated(ev.ret_text) is not None):
-            g = D.pidns_translated(ev.ret_text or "")
+        if n is None or n <= 0 or (V.pidns_translation(ev.ret_text) is not None):
+            g = V.pidns_translation(ev.ret_text)
             if g is not None and n is not None and n > 0:
                 if ev.tid == p.pid:
                     p.ns_pid = n
@@ -757,7 +787,7 @@ class GraphBuilder:
                 if q.start_line >= line - 1 and q is not caller:
                     cand = q
                     break
-            if cand is not None and n < cand.pid and not (flags & D.CLONE_THREAD and False):
+            if cand is not None and n < cand.pid and not (flags & CLONE_THREAD and False):
                 self._claim(cand, caller, flags, via, line, ns_pid=n)
                 self.warn(caller.file, line, "GRAPH_NS_HEURISTIC",
                           f"{via}() in {caller.pid} returned {n}, which never appears; mapped to the "

@@ -20,6 +20,8 @@ effective id otherwise, setreuid's saved-id rule, fsuid follows euid on every ch
 """
 from __future__ import annotations
 
+from operator import attrgetter
+
 from tracerule.graph.model import (
     INFERRED, OBSERVED, SIDECAR, UNKNOWN, CredValue, Creds,
 )
@@ -75,6 +77,7 @@ class Cell:
 UID_FIELDS = ("uid", "euid", "suid", "fsuid")
 GID_FIELDS = ("gid", "egid", "sgid", "fsgid")
 ALL_FIELDS = UID_FIELDS + GID_FIELDS + ("groups", "auid", "sessionid")
+_SNAPSHOT = attrgetter(*ALL_FIELDS)
 
 
 class CredState:
@@ -93,7 +96,7 @@ class CredState:
         return st
 
     def snapshot(self) -> tuple:
-        return tuple(getattr(self, f) for f in ALL_FIELDS)
+        return _SNAPSHOT(self)
 
     def value(self, f: str):
         return getattr(self, f).resolve()[0]
