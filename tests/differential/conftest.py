@@ -153,9 +153,13 @@ def _build(src: Path, out: Path, *flags: str) -> None:
     out.chmod(0o755)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def diff():
-    """The suite's shared machinery: users, probes, one kernel session."""
+    """The suite's shared machinery: users, probes, one kernel session.
+
+    Package scope: the kernel lock is released when this package's tests end, so the kernel
+    tests of other packages in the same pytest run can take it (a session-scoped holder would
+    make them wait until the lock times out)."""
     reason = kernel_unavailable_reason()
     if reason is None and shutil.which("strace") is None:
         reason = "strace is not installed"
