@@ -106,3 +106,23 @@ def test_exec_argv_forms(G):
     assert (b.path, b.argv, b.argv_truncated) == ("/bin/b c", ("b c", "x"), True)
     assert (d.argv, d.argv_truncated) == (("d",), True)
     assert (e.argv, e.argv_truncated) == (("e", "-v"), False)
+
+
+def test_gzip_trace_probe_and_graph_same_as_plain(tmp_path):
+    import gzip
+
+    from tests.conftest import STRACE_DATA
+
+    from tracerule.graph.build import build_graph, fds_decorated
+
+    src = STRACE_DATA / "sudo_docker_alice_tt_T_yy.txt"
+    gz = tmp_path / "t.txt.gz"
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    assert fds_decorated(str(src)) and fds_decorated(str(gz))
+    plain = build_graph(str(src), sidecar=None).to_dict()
+    packed = build_graph(str(gz), sidecar=None).to_dict()
+    assert packed["processes"] and packed["processes"] == plain["processes"]
+    assert [w["message"] for w in packed["warnings"]] == [w["message"] for w in plain["warnings"]]
+    bad = tmp_path / "cut.txt.gz"
+    bad.write_bytes(gz.read_bytes()[:40])
+    assert fds_decorated(str(bad)) is False       # a cut gzip file is not decorated, no exception

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from typing import Iterable
 
 from tracerule.errors import Diagnostic, InputError, Severity
@@ -79,7 +80,13 @@ def fds_decorated(path: str) -> bool:
             path = os.path.join(d, names[0])
         with open(path, "rb") as fh:
             head = fh.read(65536)
-    except OSError:
+            if head[:2] == b"\x1f\x8b":     # gzip (the reader reads it by the same magic)
+                import gzip
+
+                fh.seek(0)
+                with gzip.GzipFile(fileobj=fh) as gz:
+                    head = gz.read(65536)
+    except (OSError, EOFError, zlib.error):
         return False
     return bool(_DECO_RE.search(head))
 
