@@ -158,3 +158,41 @@ def test_subprocess_json_is_lean():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["schema_version"] == 1
+
+
+# ---- the start-up fast path (tracerule.cli._fast_path: no typer coercion, no pydantic) ----------
+
+@pytest.mark.parametrize("args", [
+    ["--format", "json", SEED],
+    ["-f", "json", "--uid", "1000", "--auid=1000", "--no-sidecar", SEED],
+    ["--ascii", "--", SEED],
+    ["--format", "dot", "--sidecar", SEED + ".tracerule.json", SEED],
+])
+def test_fast_path_same_output_as_typer(capsys, args):
+    from tracerule.cli import _fast_path, _load_commands
+
+    app = _load_commands()
+    assert _fast_path(app, ["graph", *args]) == 0
+    fast = capsys.readouterr()
+    app(args=["graph", *args], prog_name="tracerule", standalone_mode=False)
+    slow = capsys.readouterr()
+    assert fast.out and fast == slow
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], [SEED, SEED], [], ["--format"], ["--format", "xml", SEED], ["--uid", "0x10", SEED],
+    ["--uid", "-1", SEED], ["--sidecar", "x", "--no-sidecar", SEED], ["--format", "json", "--format", "dot", SEED],
+    ["--no-such-option", SEED], ["--ascii=1", SEED], ["--sidecar", "--no-sidecar", SEED],
+])
+def test_fast_path_leaves_unusual_lines_to_typer(args):
+    from tracerule.cli import _fast_path, _load_commands
+
+    assert _fast_path(_load_commands(), ["graph", *args]) is None
+
+
+def test_graph_json_does_not_import_pydantic():
+    code = ("import sys; from tracerule.cli import main; rc = main(['graph', '--format', 'json', %r]); "
+            "print(rc, 'pydantic' in sys.modules, file=sys.stderr)" % str(STRACE_DATA / "setuid_chain.txt"))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stderr.strip().splitlines()[-1] == "0 False", r.stderr
+    assert json.loads(r.stdout)["processes"]

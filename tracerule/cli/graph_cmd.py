@@ -11,6 +11,24 @@ from tracerule.cli.app import app
 FORMATS = ("tree", "json", "dot", "graphml")
 
 
+def check_options(fmt, uid, gid, auid, sidecar, no_sidecar) -> str | None:
+    """What is wrong with the options (a usage error), or None."""
+    if fmt not in FORMATS:
+        return f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}"
+    for name, v in (("--uid", uid), ("--gid", gid), ("--auid", auid)):
+        if v is not None and not 0 <= v <= 0xFFFFFFFF:
+            return f"{name} must be between 0 and 4294967295"
+    if sidecar and no_sidecar:
+        return "--sidecar and --no-sidecar exclude each other"
+    return None
+
+
+def fast_ok(fmt, ascii_, uid, gid, auid, sidecar, no_sidecar, **_) -> bool:
+    """May :func:`tracerule.cli.main`'s fast path (no typer value coercion) run these values?
+    Usage errors are left to typer, which reports them with the usage line."""
+    return check_options(fmt, uid, gid, auid, sidecar, no_sidecar) is None
+
+
 @app.command("graph")
 def graph(
     trace: str = typer.Argument(..., help="strace output: a file, an -ff directory or -ff prefix"),
@@ -29,13 +47,9 @@ def graph(
     from tracerule.errors import TraceruleError
     from tracerule.exitcodes import ExitCode
 
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    for name, v in (("--uid", uid), ("--gid", gid), ("--auid", auid)):
-        if v is not None and not 0 <= v <= 0xFFFFFFFF:
-            raise typer.BadParameter(f"{name} must be between 0 and 4294967295")
-    if sidecar and no_sidecar:
-        raise typer.BadParameter("--sidecar and --no-sidecar exclude each other")
+    problem = check_options(fmt, uid, gid, auid, sidecar, no_sidecar)
+    if problem:
+        raise typer.BadParameter(problem)
     from tracerule.graph.build import build_graph
 
     sc = None if no_sidecar else (sidecar if sidecar else "auto")
