@@ -123,12 +123,28 @@ class Env:
             "U2": str(b.pw_uid), "UN2": b.pw_name, "UG2": str(b.pw_gid),
             "G": str(self.groups["g"].gr_gid), "GN": self.groups["g"].gr_name,
             "A": str(self.auid_of(n)),
-            "FLOOR": str(_last_pid() + 1),
+            "FLOOR": str(_pid_floor()),
         }
 
     @staticmethod
     def auid_of(n: int) -> int:
         return 2_100_000_000 + (os.getpid() % 10000) * 1000 + n
+
+
+def _pid_floor(headroom: int = 4000) -> int:
+    """A pid no process started from now on is below -- unless pids wrap at pid_max (32768 on this
+    VM), so move the next pid back to a low value first when the wrap is near (root may write
+    ns_last_pid; it only chooses where the kernel's next free-pid search starts)."""
+    try:
+        pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    except (OSError, ValueError):
+        pid_max = 32768
+    if _last_pid() > pid_max - headroom:
+        try:
+            Path("/proc/sys/kernel/ns_last_pid").write_text("1000")
+        except OSError:
+            pass
+    return _last_pid() + 1
 
 
 def _last_pid() -> int:
