@@ -221,6 +221,7 @@ _CAP_RET = (
 _CAP_NAME = r"(?P<name>[A-Za-z0-9_?][A-Za-z0-9_?#:]*+)"
 _NAME_FIRST_OK = re.compile(r"[A-Za-z0-9_?][A-Za-z0-9_?#:]*")
 TS_EXACT = re.compile(r"\d\d:\d\d:\d\d(?:\.\d+)?|\d{9,}(?:\.\d+)?")
+TS_EXACT_B = re.compile(TS_EXACT.pattern.encode())
 
 
 def _cap_lead(ts: bool) -> str:
@@ -238,16 +239,19 @@ def full_line_regex(ts: bool) -> re.Pattern:
 def candidate_regex(names, ts: bool) -> re.Pattern:
     """names mode: the candidate lines of a pid-column trace (a wanted name followed by ``(``, its
     ``<... NAME resumed>``, ``+++``, ``---``, ``[ Process``); a complete syscall line of a wanted
-    name is captured whole (group ``name`` set), any other candidate only located."""
+    name is captured whole (group ``name`` set), any other candidate only located.  A BYTES regex
+    (run on the undecoded chunk; names as utf-8): groups as for :func:`full_line_regex`, bytes."""
     names = sorted({n.decode() if isinstance(n, bytes) else n for n in names})
     trie = name_trie(names).decode("latin-1")
     ok = [n for n in names if _NAME_FIRST_OK.fullmatch(n)]
     trie_ok = name_trie(ok).decode("latin-1") if ok else r"(?!)"
-    return re.compile(
+    return re.compile((
         _cap_lead(ts) + r"(?:(?P<name>" + trie_ok + r")" + _CAP_RET
         + r"|(?:" + trie + r")\(|<\.\.\. (?:" + trie + r") resumed|\+\+\+ |--- |\[ Process PID=)"
-    )
+    ).encode("latin-1"))
 
 
 # runs of lines of one tid: the first line of each run is where a tid may be new
 TID_RUNS = re.compile(r"\n(\d++) [^\n]*+(?:\n\1 [^\n]*+)*+")
+#: the same over bytes, for ``findall``: (tid digits, the run's text from its leading newline)
+TID_RUNS_B = re.compile(rb"(?=\n(\d++) )(\n\1 [^\n]*+(?:\n\1 [^\n]*+)*+)")

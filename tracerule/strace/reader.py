@@ -31,6 +31,8 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from bisect import bisect_right
+from itertools import accumulate
+from operator import itemgetter
 import os
 import re
 from collections.abc import Collection, Iterator
@@ -58,6 +60,8 @@ _PIDNS = re.compile(r"/\* (\d+) in strace's PID NS \*/")
 _FF_NAME = re.compile(r"^(?P<prefix>.*)\.(?P<tid>\d+)$")
 _FF_TS = re.compile(r"(\d\d:\d\d:\d\d(?:\.\d+)?|\d{9,}(?:\.\d+)?) ")
 _SURR = "surrogateescape"
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
 
 # chunk-level probes: key -> needles; a probe is decided once one needle is found
 _PROBES: dict[str, tuple[bytes, ...]] = {
@@ -161,7 +165,7 @@ class _Stream:
     """One input file being read."""
 
     __slots__ = ("path", "name", "fixed", "clock", "carry", "partial_at", "fast", "ts_seen",
-                 "carry_next", "lines", "sep", "stack", "cap")
+                 "carry_next", "lines", "sep", "stack", "cap", "bnames")
 
     def __init__(self, path: Path, fixed: int | None, base: float | None) -> None:
         self.path = path
@@ -176,7 +180,8 @@ class _Stream:
         self.lines = 0
         self.sep = b" "                  # what follows the pid column: "<" with -Y
         self.stack = True                # -k stack lines may occur
-        self.cap: re.Pattern | None = None    # captured fast path: "PID [TS] BODY" layout (str regex)
+        self.cap: re.Pattern | None = None    # captured fast path: "PID [TS] BODY" layout
+        self.bnames: dict[bytes, str] = {}    # names mode, captured path: name bytes -> name
 
 
 class _Pend:
@@ -271,6 +276,7 @@ class TraceReader:
             # "PID  [TS ]BODY": complete syscall lines are captured whole by one regex per chunk
             if fast:
                 st.cap = G.candidate_regex(self.names | _CREATION, shape[2])
+                st.bnames = {n.encode("utf-8", _SURR): n for n in self.names | _CREATION}
                 st.fast = st.cap
                 self._pidcol = True
                 rep.forms.add("pid-column")
@@ -602,36 +608,69 @@ class TraceReader:
         return ln - lines_before
 
     def _cap_chunk(self, st: _Stream, chunk: bytes, lines_before: int, partial: bool) -> int:
-        """names mode, "PID [TS] BODY" layout: read only the candidate lines (one regex; a complete
-        syscall line of a wanted name captured whole), the first line of every run of lines of one
-        tid whose tid is new (or has a wanted entry pending from an earlier chunk), and the lines
-        the slow path asks for (the next line of a task after its exit or a wanted entry)."""
-        buf = "\n" + chunk.decode("utf-8", _SURR)
+        """names mode, "PID [TS] BODY" layout, on the chunk's bytes: read only the candidate lines
+        (one bytes regex; a complete syscall line of a wanted name captured whole and only its
+        fields decoded), the first line of every tid new to the chunk's reading (the chunk's
+        tids and starts of its runs of lines of one tid come from one ``findall``),
+        and the lines the slow path asks for (the next line of a task after its exit or a wanted
+        entry).  Only those lines are decoded; line numbers are counted up to each of them."""
+        buf = b"\n" + chunk
         end = len(buf)
+        find = buf.find
         heap: list[int] = []
-        for needle in (" <detached ...>", " <pid changed to "):
-            i = buf.find(needle)
+        forced: set[int] = set()          # positions some reason other than a new tid asks for
+        for needle in (b" <detached ...>", b" <pid changed to "):
+            i = find(needle)
             while i >= 0:
-                heap.append(buf.rfind("\n", 0, i))
-                i = buf.find(needle, i + 1)
-        heapq.heapify(heap)
-        k = buf.count("\n > ") if st.stack else 0
+                p = buf.rfind(b"\n", 0, i)
+                heap.append(p)
+                forced.add(p)
+                i = find(needle, i + 1)
+        k = buf.count(b"\n > ") if st.stack else 0
         if k:
             nst = self.report.skipped
             nst["stack"] = nst.get("stack", 0) + k
             self.report.forms.add("k")
         pending = self._pending
+        seen = self._seen
         cn = {t for t in st.carry_next if t in pending}
         st.carry_next.clear()
-        runs = [(m.start(), m.end(), m.group(1)) for m in G.TID_RUNS.finditer(buf)]
-        runs.append((end, end, ""))
-        rstarts = [r[0] for r in runs]
-        by_tid: dict[str, list[int]] = {}
-        for i, r in enumerate(runs):
-            by_tid.setdefault(r[2], []).append(i)
-        ri = 0
-        rpos = runs[0][0]
-        seen = self._seen
+        # runs of lines of one tid: their tids and starts (one findall; the runs tile the chunk
+        # when every line has a pid column, so the starts follow from the runs' lengths)
+        runs = G.TID_RUNS_B.findall(buf)
+        rtid = list(map(_FIRST, runs))
+        rstarts = list(accumulate(map(len, map(_SECOND, runs)), initial=0))
+        rend = rstarts.pop()
+        if rend != end - (0 if partial else 1):
+            rstarts = [m.start() for m in G.TID_RUNS_B.finditer(buf)]
+            rends = [m.end() for m in G.TID_RUNS_B.finditer(buf)]
+        else:
+            rends = rstarts[1:]
+            rends.append(rend)
+        rtid.append(b"")
+        rstarts.append(end)
+        rends.append(end)
+        newat: dict[int, tuple[int, bytes]] = {}
+        for tb in set(rtid):
+            if not tb:
+                continue
+            t = int(tb)
+            if t in cn or t not in seen:
+                p = rstarts[rtid.index(tb)]
+                newat[p] = (t, tb)
+                heap.append(p)
+
+        def next_of(tb: bytes, e: int) -> int:
+            """Where the first line of tid ``tb`` after position ``e`` starts (-1: not in the chunk)."""
+            r = bisect_right(rstarts, e) - 1
+            if r >= 0 and e < rends[r] and rtid[r] == tb:
+                return e
+            try:
+                return rstarts[rtid.index(tb, r + 1)]
+            except ValueError:
+                return -1
+
+        heapq.heapify(heap)
         line_fn = self._line
         req = self._req
         out = self._out
@@ -639,12 +678,14 @@ class TraceReader:
         fname = st.name
         want = self.names
         internal = _INTERNAL
+        bnames = st.bnames
         parse_ret = G.parse_ret
         errno_of = G.errno_of
-        ts_exact = G.TS_EXACT.fullmatch
+        ts_exact = G.TS_EXACT_B.fullmatch
         new_syscall = _SYSCALL
         heappop = heapq.heappop
         heappush = heapq.heappush
+        count = buf.count
         last = -1
         cpos = 0
         cl = 0
@@ -652,56 +693,52 @@ class TraceReader:
         def slow(s: int) -> None:
             nonlocal last, cpos, cl
             last = s
-            cl += buf.count("\n", cpos, s + 1)
+            cl += count(b"\n", cpos, s + 1)
             cpos = s + 1
-            e = buf.find("\n", s + 1)
+            e = find(b"\n", s + 1)
             if e < 0:
                 e = end
             raw = buf[s + 1:e]
-            if not raw or raw[:3] == " > ":
+            if not raw or raw[:3] == b" > ":
                 return
-            line_fn(st, lines_before + cl, raw)
+            line_fn(st, lines_before + cl, raw.decode("utf-8", _SURR))
             if req:
-                # the next line of each tid after this one: in this run, or the start of a later run
-                r = bisect_right(rstarts, e) - 1
+                # the next line of each tid after this one, if the chunk has one
                 for tid in req:
-                    tb = str(tid)
-                    if r >= 0 and e < runs[r][1] and runs[r][2] == tb:
-                        heappush(heap, e)
-                        continue
-                    idx = by_tid.get(tb)
-                    j = bisect_right(idx, r) if idx else 0
-                    if idx and j < len(idx):
-                        heappush(heap, rstarts[idx[j]])
+                    p = next_of(str(tid).encode(), e)
+                    if p >= 0:
+                        heappush(heap, p)
+                        forced.add(p)
                     elif tid in pending:
                         st.carry_next.add(tid)
                 req.clear()
 
-        for m in st.cap.finditer(buf):
-            s = m.start()
-            while rpos < s or (heap and heap[0] < s):
-                if heap and heap[0] < rpos:
-                    p = heappop(heap)
-                    if p > last:
-                        slow(p)
-                    continue
-                p = rpos
-                tid = int(runs[ri][2])
-                r_end = runs[ri][1]
-                ri += 1
-                rpos = runs[ri][0]
-                if tid in cn:
-                    cn.discard(tid)
-                elif tid in seen:
-                    continue
+        def visit(p: int) -> None:
+            nt = newat.get(p)
+            if nt is None:
                 if p > last:
                     slow(p)
-                while tid not in seen:
-                    # a bad line makes no task: the next line of the run may
-                    p = buf.find("\n", last + 1)
-                    if p < 0 or p >= r_end:
-                        break
-                    slow(p)
+                return
+            tid, tb = nt
+            if tid in cn:
+                cn.discard(tid)
+            elif tid in seen and p not in forced:
+                return
+            if p > last:
+                slow(p)
+            while tid not in seen:
+                # a bad line makes no task: the next line of the tid may
+                p = find(b"\n", last + 1)
+                if p >= 0:
+                    p = next_of(tb, p)
+                if p < 0:
+                    break
+                slow(p)
+
+        for m in st.cap.finditer(buf):
+            s = m.start()
+            while heap and heap[0] < s:
+                visit(heappop(heap))
             if s <= last:
                 continue
             pid, ts, name, args, rt, ret_s, tail, dur = m.groups()
@@ -714,44 +751,29 @@ class TraceReader:
                 slow(s)
                 continue
             last = s
-            cl += buf.count("\n", cpos, s + 1)
+            cl += count(b"\n", cpos, s + 1)
             cpos = s + 1
-            if ret_s.isdigit() and (ret_s[0] != "0" or len(ret_s) == 1):
+            if ret_s.isdigit() and (len(ret_s) == 1 or ret_s[0] != 48):
                 ret = int(ret_s)
             else:
-                ret = parse_ret(ret_s)
+                ret = parse_ret(ret_s.decode("ascii"))
+            name = bnames[name]
             if name in want:
-                out.append(new_syscall(fname, lines_before + cl, tid, name, args, ret,
-                                   errno_of(ret, tail) if tail else None, rt,
-                                   clock(ts) if ts else None,
-                                   float(dur) if dur is not None else None, 0, COMPLETE, None, None))
+                out.append(new_syscall(fname, lines_before + cl, tid, name, args.decode("utf-8", _SURR), ret,
+                                       errno_of(ret, tail.decode("utf-8", _SURR))
+                                       if tail and (ret is None or ret < 0) else None,
+                                       rt.decode("utf-8", _SURR),
+                                       clock(ts.decode("ascii")) if ts else None,
+                                       float(dur) if dur is not None else None, 0, COMPLETE, None, None))
             self._last_tid = tid
             if name in internal:
-                self._internal(tid, name, ret, rt)
-        while rpos < end or heap:
-            if heap and heap[0] < rpos:
-                p = heappop(heap)
-                if end > p > last:
-                    slow(p)
-                continue
-            p = rpos
-            tid = int(runs[ri][2])
-            r_end = runs[ri][1]
-            ri += 1
-            rpos = runs[ri][0]
-            if tid in cn:
-                cn.discard(tid)
-            elif tid in seen:
-                continue
-            if p > last:
-                slow(p)
-            while tid not in seen:
-                p = buf.find("\n", last + 1)
-                if p < 0 or p >= r_end:
-                    break
-                slow(p)
+                self._internal(tid, name, ret, rt.decode("utf-8", _SURR))
+        while heap:
+            p = heappop(heap)
+            if p < end:
+                visit(p)
         st.carry_next |= cn
-        return cl + buf.count("\n", cpos) - (0 if partial else 1)
+        return cl + count(b"\n", cpos) - (0 if partial else 1)
 
     # ------------------------------------------------------------------------------- one line
     def _line(self, st: _Stream, ln: int, text: str) -> None:
