@@ -271,3 +271,26 @@ def test_every_emitted_rule_loads_in_the_kernel(seed, tmp_path):
             assert want in listed, (want, listed)
             k.delete_rule(loaded)
         assert k.listed() == []
+
+
+def test_set_id_by_an_already_privileged_process_is_no_target(tmp_path):
+    """sudo's own setresuid(0, ...) after its setuid-root exec gains nothing: the exec is the
+    transition.  A set*id to 0 by a process holding no 0 id at all is one (escalation)."""
+    from tracerule.synth import SuggestOptions, suggest
+
+    trace = tmp_path / "t.txt"
+    trace.write_text(
+        '100   execve("/usr/bin/helper", ["helper"], 0x7ffd /* 3 vars */) = 0\n'
+        "100   getuid()                          = 1000\n"
+        "100   geteuid()                         = 1000\n"
+        "100   getresuid([1000], [1000], [1000]) = 0\n"
+        "100   setuid(0)                         = 0\n"
+        "100   setresuid(0, 0, 0)                = 0\n"
+        "100   exit_group(0)                     = ?\n"
+        "100   +++ exited with 0 +++\n")
+    s = suggest([str(trace)], SuggestOptions(replay=False, sidecar=None))
+    creds = [t for t in s.targets if t.category == "cred"]
+    # the setuid(0) from all-1000 ids is an escalation; the later setresuid(0,0,0) by a process
+    # already holding uid 0 is not a second one
+    assert len(creds) == 1
+    assert [e.line for e in creds[0].instances] == [5]        # setuid(0), not setresuid(0, 0, 0)

@@ -334,6 +334,19 @@ def _one(ctx, col, found, ev, proc) -> None:
         _file(ctx, col, ev, proc, exe_path, base)
 
 
+def _already_privileged(creds, kind: str) -> bool:
+    """Whether a set*id to 0 by a process with these credentials gains nothing: it already holds 0
+    as its real, effective or saved uid (it may set any uid back to 0), or -- for the gid family --
+    runs as euid 0 or already holds gid 0.  Unknown ids never count as privileged."""
+    def zero(name: str) -> bool:
+        cv = getattr(creds, name, None)
+        return cv is not None and cv.value == 0
+
+    if any(zero(f) for f in ("uid", "euid", "suid")):
+        return True
+    return kind == "gid" and any(zero(f) for f in ("gid", "egid", "sgid"))
+
+
 def _setid(ctx, col, ev, proc, exe_path) -> None:
     from tracerule.strace import values as V
 
@@ -342,6 +355,10 @@ def _setid(ctx, col, ev, proc, exe_path) -> None:
         return
     before = proc.creds_at(ev.line - 1)
     k = info.kind    # uid / gid
+    if _already_privileged(before, k):
+        # root in any of the ids already (a setuid-root exec such as sudo's, or a root process):
+        # re-setting ids to 0 gains nothing; the transition that gave the privilege is the target
+        return
     pairs = []
     if info.op == "set":
         pairs = [("real", info.value, k), ("effective", info.value, f"e{k}")]
