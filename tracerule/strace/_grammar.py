@@ -18,7 +18,8 @@ LEADER = re.compile(
     r"(?:(?P<ts>\d\d:\d\d:\d\d(?:\.\d+)?|\d{9,}(?:\.\d+)?)\ +)?"
     r"(?:\(\+\ *(?P<rel>\d+\.\d+)\)\ +|\ *(?P<rrel>\d+\.\d+)\ +)?"
     r"(?:\[(?![0-9a-f]{8}\]|[0-9a-f]{16}\])\ *(?P<scno>\d+)\]\ +)?"
-    r"(?:\[(?P<ip>[0-9a-f]{8}|[0-9a-f]{16}|\?{8}|\?{16})\]\ +)?"
+    r"(?:\[(?P<ip>[0-9a-f]{8}|[0-9a-f]{16}|\?{8}|\?{16})\]\ +)?",
+    re.ASCII,       # strace prints ASCII digits: a pid/time of other Unicode digits is not one
 )
 
 # --------------------------------------------------------------------------- bodies
@@ -236,22 +237,29 @@ def full_line_regex(ts: bool) -> re.Pattern:
     return re.compile(lead + _CAP_NAME + _CAP_RET)
 
 
-def candidate_regex(names, ts: bool) -> re.Pattern:
+def candidate_regex(names, ts: bool, stack: bool = False) -> re.Pattern:
     """names mode: the candidate lines of a pid-column trace (a wanted name followed by ``(``, its
     ``<... NAME resumed>``, ``+++``, ``---``, ``[ Process``); a complete syscall line of a wanted
-    name is captured whole (group ``name`` set), any other candidate only located.  A BYTES regex
-    (run on the undecoded chunk; names as utf-8): groups as for :func:`full_line_regex`, bytes."""
+    name is captured whole (groups ``args``..``dur`` set), any other candidate only located (group
+    ``name`` may be set, ``ret`` is None).  A BYTES regex (run on the undecoded chunk; names as
+    utf-8): groups 1-8 as for :func:`full_line_regex`, as bytes; group 9 is set on a ``-k`` stack
+    line (`` > ``), matched only with ``stack`` (a trace not yet known to have them)."""
     names = sorted({n.decode() if isinstance(n, bytes) else n for n in names})
-    trie = name_trie(names).decode("latin-1")
     ok = [n for n in names if _NAME_FIRST_OK.fullmatch(n)]
+    odd = [n for n in names if not _NAME_FIRST_OK.fullmatch(n)]
+    trie = name_trie(names).decode("latin-1")
     trie_ok = name_trie(ok).decode("latin-1") if ok else r"(?!)"
+    alt = r"(?P<name>" + trie_ok + r")(?:" + _CAP_RET + r"|\()"
+    if odd:
+        alt += r"|(?:" + name_trie(odd).decode("latin-1") + r")\("
     return re.compile((
-        _cap_lead(ts) + r"(?:(?P<name>" + trie_ok + r")" + _CAP_RET
-        + r"|(?:" + trie + r")\(|<\.\.\. (?:" + trie + r") resumed|\+\+\+ |--- |\[ Process PID=)"
+        r"\n(?:" + _cap_lead(ts)[2:] + r"(?:" + alt
+        + r"|<\.\.\. (?:" + trie + r") resumed|\+\+\+ |--- |\[ Process PID=)"
+        + (r"|( > )" if stack else r"|(?!)()") + r")"
     ).encode("latin-1"))
 
 
 # runs of lines of one tid: the first line of each run is where a tid may be new
 TID_RUNS = re.compile(r"\n(\d++) [^\n]*+(?:\n\1 [^\n]*+)*+")
 #: the same over bytes, for ``findall``: (tid digits, the run's text from its leading newline)
-TID_RUNS_B = re.compile(rb"(?=\n(\d++) )(\n\1 [^\n]*+(?:\n\1 [^\n]*+)*+)")
+TID_RUNS_B = re.compile(rb"(?=\n(\d++) )(\n\1 .*+(?:\n\1 .*+)*+)")

@@ -165,7 +165,7 @@ class _Stream:
     """One input file being read."""
 
     __slots__ = ("path", "name", "fixed", "clock", "carry", "partial_at", "fast", "ts_seen",
-                 "carry_next", "lines", "sep", "stack", "cap", "bnames")
+                 "carry_next", "lines", "sep", "stack", "cap", "bnames", "capts")
 
     def __init__(self, path: Path, fixed: int | None, base: float | None) -> None:
         self.path = path
@@ -182,6 +182,7 @@ class _Stream:
         self.stack = True                # -k stack lines may occur
         self.cap: re.Pattern | None = None    # captured fast path: "PID [TS] BODY" layout
         self.bnames: dict[bytes, str] = {}    # names mode, captured path: name bytes -> name
+        self.capts = False               # the captured layout has a timestamp column
 
 
 class _Pend:
@@ -275,7 +276,9 @@ class TraceReader:
         if sn["regular"] and st.fixed is None and shape is not None and shape[0] and not any(shape[1:2] + shape[3:]):
             # "PID  [TS ]BODY": complete syscall lines are captured whole by one regex per chunk
             if fast:
-                st.cap = G.candidate_regex(self.names | _CREATION, shape[2])
+                st.stack = sn["stack"]
+                st.capts = shape[2]
+                st.cap = G.candidate_regex(self.names | _CREATION, shape[2], stack=not st.stack)
                 st.bnames = {n.encode("utf-8", _SURR): n for n in self.names | _CREATION}
                 st.fast = st.cap
                 self._pidcol = True
@@ -299,11 +302,14 @@ class TraceReader:
             lines_before = 0
             for chunk, partial in _chunks(f, FAST_CHUNK_SIZE if st.fast is not None else CHUNK_SIZE):
                 self._probe(chunk)
-                if st.cap is not None and st.carry is None and b"Process " not in chunk:
+                # a "Process N attached/detached" diagnostic and a " <detached ...>" entry both hold
+                # "tached": one search usually rules out both
+                tached = st.cap is not None and b"tached" in chunk
+                if st.cap is not None and st.carry is None and (not tached or b"Process " not in chunk):
                     if partial:
                         st.partial_at = lines_before + 1      # a partial chunk is one line without newline
                     if st.fast is not None:
-                        lines_before += self._cap_chunk(st, chunk, lines_before, partial)
+                        lines_before += self._cap_chunk(st, chunk, lines_before, partial, tached)
                     else:
                         lines_before += self._full_chunk(st, chunk, lines_before)
                     if self._out:
@@ -607,7 +613,7 @@ class TraceReader:
                 rep.skip("blank")
         return ln - lines_before
 
-    def _cap_chunk(self, st: _Stream, chunk: bytes, lines_before: int, partial: bool) -> int:
+    def _cap_chunk(self, st: _Stream, chunk: bytes, lines_before: int, partial: bool, tached: bool = True) -> int:
         """names mode, "PID [TS] BODY" layout, on the chunk's bytes: read only the candidate lines
         (one bytes regex; a complete syscall line of a wanted name captured whole and only its
         fields decoded), the first line of every tid new to the chunk's reading (the chunk's
@@ -619,7 +625,7 @@ class TraceReader:
         find = buf.find
         heap: list[int] = []
         forced: set[int] = set()          # positions some reason other than a new tid asks for
-        for needle in (b" <detached ...>", b" <pid changed to "):
+        for needle in (b" <detached ...>", b" <pid changed to ")[0 if tached else 1:]:
             i = find(needle)
             while i >= 0:
                 p = buf.rfind(b"\n", 0, i)
@@ -735,14 +741,26 @@ class TraceReader:
                     break
                 slow(p)
 
+        stacked = False
         for m in st.cap.finditer(buf):
             s = m.start()
             while heap and heap[0] < s:
                 visit(heappop(heap))
             if s <= last:
                 continue
-            pid, ts, name, args, rt, ret_s, tail, dur = m.groups()
-            if name is None or len(pid) > 7 or self._buffer is not None:
+            pid, ts, name, args, rt, ret_s, tail, dur, stk = m.groups()
+            if stk is not None:
+                # the first -k stack line: count this chunk's; later chunks count theirs
+                if not stacked:
+                    stacked = True
+                    k = count(b"\n > ")
+                    nst = self.report.skipped
+                    nst["stack"] = nst.get("stack", 0) + k
+                    self.report.forms.add("k")
+                    st.stack = True
+                    st.cap = G.candidate_regex(self.names | _CREATION, st.capts, stack=False)
+                continue
+            if ret_s is None or len(pid) > 7 or self._buffer is not None:
                 slow(s)
                 continue
             tid = int(pid)
