@@ -196,3 +196,54 @@ def test_graph_json_does_not_import_pydantic():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.stderr.strip().splitlines()[-1] == "0 False", r.stderr
     assert json.loads(r.stdout)["processes"]
+
+
+# ---- the typer-free fast path (tracerule.cli.FAST_STATIC: a static option table) -----------------
+
+def test_static_option_table_matches_typer_declarations():
+    from tracerule.cli import FAST_STATIC, _load_commands, _option_table
+
+    app = _load_commands()
+    for name, (_runner, table) in FAST_STATIC.items():
+        info = next(c for c in app.registered_commands if c.name == name)
+        assert _option_table(info.callback) == table
+
+
+@pytest.mark.parametrize("args", [
+    ["--format", "json", SEED],
+    ["-f", "json", "--uid", "1000", "--auid=1000", "--no-sidecar", SEED],
+    ["--ascii", "--", SEED],
+    ["--format", "dot", "--sidecar", SEED + ".tracerule.json", SEED],
+])
+def test_static_fast_path_same_output_as_typer(capsys, args):
+    from tracerule.cli import _load_commands, _static_fast
+
+    assert _static_fast(["graph", *args]) == 0
+    fast = capsys.readouterr()
+    _load_commands()(args=["graph", *args], prog_name="tracerule", standalone_mode=False)
+    slow = capsys.readouterr()
+    assert fast.out and fast == slow
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], [SEED, SEED], [], ["--format"], ["--format", "xml", SEED], ["--uid", "0x10", SEED],
+    ["--uid", "-1", SEED], ["--sidecar", "x", "--no-sidecar", SEED], ["--format", "json", "--format", "dot", SEED],
+    ["--no-such-option", SEED], ["--ascii=1", SEED], ["--sidecar", "--no-sidecar", SEED],
+])
+def test_static_fast_path_leaves_unusual_lines_to_typer(args):
+    from tracerule.cli import _static_fast
+
+    assert _static_fast(["graph", *args]) is None
+
+
+def test_graph_json_does_not_import_typer(tmp_path):
+    code = ("import sys; from tracerule.cli import main; rc = main(['graph', '--format', 'json', %r]); "
+            "print(rc, 'typer' in sys.modules, file=sys.stderr)" % str(STRACE_DATA / "setuid_chain.txt"))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stderr.strip().splitlines()[-1] == "0 False", r.stderr
+    assert json.loads(r.stdout)["processes"]
+    empty = tmp_path / "empty.txt"
+    empty.write_text("hello\n")
+    code = "import sys; from tracerule.cli import main; sys.exit(main(['graph', %r]))" % str(empty)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode != 0 and r.stderr.startswith("tracerule: ") and "Traceback" not in r.stderr

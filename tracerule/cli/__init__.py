@@ -32,13 +32,17 @@ def _load_commands():
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] in FAST_STATIC:
+        rv = _static_fast(args)
+        if rv is not None:
+            return rv
     import typer
     from typer._click.exceptions import ClickException
 
     from tracerule.errors import TraceruleError
     from tracerule.exitcodes import ExitCode
 
-    args = sys.argv[1:] if argv is None else list(argv)
     app = _load_commands()
     interrupted = _watch_sigint()
     try:
@@ -98,21 +102,79 @@ def _fast_path(app, args: list[str]):
     argument, a value the command's ``fast_ok`` refuses -- returns None and typer parses the line
     as always (same messages, same exit codes).  The option table is read from the command's own
     typer declarations, so it cannot drift from them."""
-    import re
-    import typing
-
-    global _INT_TEXT
     if not args or args[0] not in FAST_COMMANDS:
         return None
-    import typer.models as tm
-
     info = next((c for c in app.registered_commands
                  if (c.name or getattr(c.callback, "__name__", None)) == args[0]), None)
     mod = sys.modules.get(FAST_COMMANDS[args[0]])
     fast_ok = getattr(mod, "fast_ok", None)
     if info is None or info.callback is None or fast_ok is None:
         return None
-    fn = info.callback
+    table = _option_table(info.callback)
+    if table is None:
+        return None
+    values = _parse_plain(table, args[1:])
+    if values is None or not fast_ok(**values):
+        return None
+    rv = info.callback(**values)
+    return 0 if rv is None else rv
+
+
+#: the commands :func:`main` runs before importing typer at all (typer and click cost about 30 ms
+#: of CPU at every start): name -> (runner "module:function", its table as :func:`_option_table`
+#: reads it from the typer declarations -- a test checks they agree).  The runner module defines
+#: ``fast_ok(**values) -> bool`` as for :data:`FAST_COMMANDS`.
+FAST_STATIC = {
+    "graph": ("tracerule.graph.render:run_graph_command", (
+        ("trace",),
+        {"--format": ("fmt", str), "-f": ("fmt", str), "--ascii": ("ascii_", bool), "--uid": ("uid", int),
+         "--gid": ("gid", int), "--auid": ("auid", int), "--sidecar": ("sidecar", str),
+         "--no-sidecar": ("no_sidecar", bool)},
+        {"fmt": "tree", "ascii_": False, "uid": None, "gid": None, "auid": None, "sidecar": None,
+         "no_sidecar": False},
+    )),
+}
+
+
+def _static_fast(args: list[str]) -> int | None:
+    """:func:`_fast_path` for :data:`FAST_STATIC`, without typer: None when typer must parse the
+    line; an error of the command (a :class:`~tracerule.errors.TraceruleError`) maps to its exit code."""
+    runner, table = FAST_STATIC[args[0]]
+    values = _parse_plain(table, args[1:])
+    if values is None:
+        return None
+    modname, _, fname = runner.partition(":")
+    mod = importlib.import_module(modname)
+    if not mod.fast_ok(**values):
+        return None
+    from tracerule.errors import TraceruleError
+
+    try:
+        rv = getattr(mod, fname)(**values)
+    except TraceruleError as exc:
+        _err(f"tracerule: {exc}")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        from tracerule.exitcodes import ExitCode
+
+        _err("tracerule: interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
+    return 0 if rv is None else int(rv)
+
+
+def _option_table(fn):
+    """(positional names, {"--opt": (parameter, type)}, {parameter: default}) of a typer command
+    callback whose parameters :func:`_fast_path` can parse, else None."""
+    import typing
+
+    import typer.models as tm
     import inspect
 
     try:
@@ -120,7 +182,7 @@ def _fast_path(app, args: list[str]):
     except Exception:
         return None
     options: dict[str, tuple[str, type]] = {}   # "--format" -> (parameter, type)
-    positionals: list[tuple[str, type]] = []
+    positionals: list[str] = []
     values: dict[str, object] = {}
     for name, prm in inspect.signature(fn).parameters.items():
         d = prm.default
@@ -133,7 +195,7 @@ def _fast_path(app, args: list[str]):
         if isinstance(d, tm.ArgumentInfo):
             if d.default is not ... or t is not str:
                 return None
-            positionals.append((name, t))
+            positionals.append(name)
         elif isinstance(d, tm.OptionInfo):
             if d.default is ... or getattr(d, "is_flag", None) is not None or not d.param_decls:
                 return None
@@ -144,11 +206,20 @@ def _fast_path(app, args: list[str]):
             values[name] = d.default
         else:
             return None
+    return tuple(positionals), options, values
+
+
+def _parse_plain(table, rest: list[str]) -> dict | None:
+    """The values of a plain command line (see :func:`_fast_path`), or None."""
+    global _INT_TEXT
+    positionals, options, defaults = table
     if _INT_TEXT is None:
+        import re
+
         _INT_TEXT = re.compile(r"-?[0-9]+").fullmatch
+    values = dict(defaults)
     seen: set[str] = set()
     pos: list[str] = []
-    rest = args[1:]
     i = 0
     while i < len(rest):
         a = rest[i]
@@ -186,12 +257,9 @@ def _fast_path(app, args: list[str]):
             values[name] = val
     if len(pos) != len(positionals):
         return None
-    for (name, _t), v in zip(positionals, pos):
+    for name, v in zip(positionals, pos):
         values[name] = v
-    if not fast_ok(**values):
-        return None
-    rv = fn(**values)
-    return 0 if rv is None else rv
+    return values
 
 
 def _watch_sigint() -> list[bool]:

@@ -333,3 +333,63 @@ def warnings_text(g: ProcessGraph, limit: int = 8) -> list[str]:
     if len(g.warnings) > limit:
         out.append(f"... and {len(g.warnings) - limit} more (see --format json)")
     return out
+
+
+# ---- the ``tracerule graph`` command's body (typer-free: the CLI runs it before importing typer) --
+
+FORMATS = ("tree", "json", "dot", "graphml")
+
+
+def check_options(fmt, uid, gid, auid, sidecar, no_sidecar) -> str | None:
+    """What is wrong with the ``tracerule graph`` options (a usage error), or None."""
+    if fmt not in FORMATS:
+        return f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}"
+    for name, v in (("--uid", uid), ("--gid", gid), ("--auid", auid)):
+        if v is not None and not 0 <= v <= 0xFFFFFFFF:
+            return f"{name} must be between 0 and 4294967295"
+    if sidecar and no_sidecar:
+        return "--sidecar and --no-sidecar exclude each other"
+    return None
+
+
+def fast_ok(fmt, ascii_, uid, gid, auid, sidecar, no_sidecar, **_) -> bool:
+    """May :func:`tracerule.cli.main`'s fast paths (no typer) run these values?
+    Usage errors are left to typer, which reports them with the usage line."""
+    return check_options(fmt, uid, gid, auid, sidecar, no_sidecar) is None
+
+
+def run_graph_command(trace: str, fmt: str = "tree", ascii_: bool = False, uid: int | None = None,
+                      gid: int | None = None, auid: int | None = None, sidecar: str | None = None,
+                      no_sidecar: bool = False) -> None:
+    """``tracerule graph`` with checked options (:func:`check_options`): build the graph of
+    ``trace`` and write it to stdout in ``fmt`` (warnings of the tree format to stderr).
+    Raises :class:`~tracerule.errors.TraceruleError` when the input holds no strace events."""
+    from tracerule.errors import TraceruleError
+    from tracerule.exitcodes import ExitCode
+    from tracerule.graph.build import build_graph
+
+    sc = None if no_sidecar else (sidecar if sidecar else "auto")
+    g = build_graph(trace, sidecar=sc, uid=uid, gid=gid, auid=auid)
+    if not g.processes:
+        raise TraceruleError(f"{trace}: no strace events found (is this strace output?)",
+                             exit_code=ExitCode.BAD_INPUT)
+    out = sys.stdout
+    if fmt == "json":
+        write_json(g, out)
+        return
+    if fmt == "dot":
+        out.write(render_dot(g))
+        return
+    if fmt == "graphml":
+        out.write(render_graphml(g))
+        return
+    if g.sidecar_used:
+        print(f"(sidecar: {g.sidecar_used})", file=sys.stderr)
+        sys.stderr.flush()
+    render_tree(g, ascii=ascii_)
+    out.flush()
+    shown = [w for w in warnings_text(g)]
+    if shown:
+        print("warnings:", file=sys.stderr)
+        for line in shown:
+            print("  " + line, file=sys.stderr)
