@@ -94,6 +94,21 @@ def test_invalid_rule_edits_are_refused(text, reason):
     assert not rs.dirty
 
 
+@pytest.mark.parametrize("text", [
+    "-w /etc/a\\ b -p wa",
+    "-a always,exit -F arch=b64 -S connect -F exe=/usr/bin/a\\ b",
+    "-a always,exit -F arch=b64 -S connect -F path=/etc/a\\ b",
+])
+def test_edits_the_parser_reads_but_safety_refuses_are_refused_not_recorded(text):
+    rs = session()
+    pid = first(rs, "net")
+    before = rs.view(pid).lines
+    out = rs.edit_rule(pid, text, confirm=True)
+    assert not out.ok and out.error and "whitespace" in out.error, out
+    assert not rs.dirty and rs.history() == []
+    assert rs.view(pid).lines == before          # the session still works
+
+
 def test_valid_field_edit_goes_through_the_parser_and_reverifies():
     rs = session()
     pid = first(rs, "file")

@@ -184,6 +184,26 @@ def _auid_matches_unset(it) -> bool:
     return True
 
 
+def _unsafe(it) -> str | None:
+    """Why the emitter would refuse to write ``it`` (a value the parser accepts but a rules file must
+    not carry: ``-w /etc/a\\ b`` reads as the path ``/etc/a b``); None when every value is safe."""
+    from tracerule.audit.rules.safety import problem
+
+    vals: list[tuple[str, str]] = []
+    if isinstance(it, Watch):
+        vals.append(("path", it.path))
+    else:
+        for f in getattr(it, "fields", ()):
+            if isinstance(f, Field) and isinstance(f.value, str):
+                vals.append((f.name if f.name in ("path", "dir", "exe") else "value", f.value))
+    vals.extend(("key", k) for k in getattr(it, "keys", ()))
+    for what, v in vals:
+        why = problem(v, what=what)
+        if why:
+            return f"{why}: {v!r} cannot be written into a rules file"
+    return None
+
+
 def _syscall_all(it) -> bool:
     return (isinstance(it, Rule) and it.list == "exit" and it.syscalls is not None and it.syscalls.all
             and not any(isinstance(f, Field) and f.name in ("path", "dir", "inode") for f in it.fields))
@@ -501,6 +521,9 @@ class ReviewSession:
         if len(items) != 1:
             return None, "give exactly one rule"
         it = items[0]
+        why = _unsafe(it)
+        if why:
+            return None, why
         if isinstance(it, Watch):
             if it.delete:
                 return None, "-W deletes a watch: a review writes rules, not deletions"
