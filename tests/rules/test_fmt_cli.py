@@ -34,3 +34,16 @@ def test_fmt_source_keeps_controls_and_exits_ok(tmp_path, capsys):
 def test_fmt_missing_file(tmp_path, capsys):
     assert main(["fmt", str(tmp_path / "nope.rules")]) == ExitCode.BAD_INPUT
     assert "nope.rules" in capsys.readouterr().err
+
+
+def test_fmt_unwritable_rule_is_a_diagnostic_and_the_rest_is_printed(tmp_path, capsys):
+    f = tmp_path / "sp.rules"
+    f.write_text("-w /tmp/a\\ b -p wa -k k1\n-w /etc/shadow -p wa -k s\n"
+                 "-a always,exit -F arch=b64 -S openat -F path=/tmp/x\\ y -k k2\n")
+    for args in (["fmt", str(f)], ["fmt", "--source", str(f)]):
+        rc = main(args)
+        out, err = capsys.readouterr()
+        assert rc == ExitCode.BAD_INPUT
+        assert out.splitlines() == ["-w /etc/shadow -p wa -k s"]
+        assert f"{f}:1:1: error [R301]: cannot be written back safely: path '/tmp/a b'" in err
+        assert f"{f}:3:1: error [R301]: cannot be written back safely" in err

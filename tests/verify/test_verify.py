@@ -212,3 +212,58 @@ def test_resolver_from_the_sidecar_alone():
     f = r("/lib64/ld.so.2")
     assert f.is_symlink is None and f.assumed and f.ino is None   # never decided from basenames
     assert (r("/usr/lib/x/ld.so.2").is_symlink, r("/usr/lib/x/ld.so.2").ino) == (False, 13)
+
+
+# -- a valid rule tracerule could not write back (escaped space) -----------------------------------
+
+SPACE_RULES = ("-w /tmp/a\\ b -p wa -k k1\n"
+               "-a always,exit -F arch=b64 -S openat -F path=/tmp/x\\ y -k k2\n"
+               "-a always,exit -F arch=b64 -S getpid -k k3\n")
+SPACE_TRACE = ('300 openat(AT_FDCWD, "/tmp/x y", O_RDONLY) = 3\n'
+               "300 getpid() = 300\n"
+               "300 exit_group(0) = ?\n")
+
+
+def test_unwritable_rule_is_simulated_with_a_diagnostic(tmp_path):
+    rules, trace = tmp_path / "sp.rules", tmp_path / "t.txt"
+    rules.write_text(SPACE_RULES)
+    trace.write_text(SPACE_TRACE)
+    res = verify([rules], [trace], sidecar=None, expects=["openat key=k2", "getpid key=k3"])
+    assert res.ok and int(res.exit_code) == 0
+    assert [r.hits for r in res.rules] == [0, 1, 1]
+    assert res.rules[0].canonical == "-w /tmp/a\\ b -p wa -k k1"
+    bad = [d for d in res.diagnostics if d.code == "R302"]
+    assert [(d.file, d.line) for d in bad] == [(str(rules), 1), (str(rules), 2)]
+    assert all("cannot be written back safely" in d.message for d in bad)
+
+
+def test_unwritable_rule_is_not_planned_for_the_kernel(tmp_path):
+    from tracerule.audit.kernel_verify import plan_rules
+
+    rules = tmp_path / "sp.rules"
+    rules.write_text(SPACE_RULES + "-a always,exit -F arch=b64 -S getppid -k a\\ b\n")
+    planned, diags, _ = plan_rules([rules], host="x86_64")
+    assert [bool(p.skip) for p in planned] == [True, True, False, False]
+    assert all("cannot be written back safely" in p.skip for p in planned[:2])
+    assert [d.line for d in diags if d.code == "R302"] == [1, 2]
+    assert planned[3].argv("rk")[-2:] == ["-k", "rk"]   # its own (unsafe) key is replaced
+
+
+def test_unwritable_rule_still_detects_duplicates(tmp_path):
+    rules, trace = tmp_path / "d.rules", tmp_path / "t.txt"
+    rules.write_text("-w /tmp/a\\ b -p wa\n-w /tmp/a\\ b -p wa\n")
+    trace.write_text(SPACE_TRACE)
+    res = verify([rules], [trace], sidecar=None)
+    assert [d.line for d in res.diagnostics if d.code == "R004"] == [2]
+    assert len(res.rules) == 1
+
+
+def test_cli_verify_with_escaped_space_rule(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    rules, trace = tmp_path / "sp.rules", tmp_path / "t.txt"
+    rules.write_text(SPACE_RULES)
+    trace.write_text(SPACE_TRACE)
+    rc = main(["verify", "--no-sidecar", str(rules), str(trace)])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert f"{rules}:1:1: medium: cannot be written back safely" in out

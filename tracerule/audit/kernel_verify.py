@@ -42,7 +42,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from tracerule.errors import EnvironmentProblem, InputError, TraceruleError
+from tracerule.errors import Diagnostic, EnvironmentProblem, InputError, Severity, TraceruleError
 from tracerule.exitcodes import ExitCode
 
 __all__ = ["kernel_verify", "Workload", "workload_from_trace", "plan_rules", "PlannedRule",
@@ -198,14 +198,15 @@ class PlannedRule:
 def plan_rules(rules_paths: Sequence[str | os.PathLike], *, host: str | None = None):
     """Parse the rules: ``(planned rules, diagnostics, notes)``.  Exit-list rules and watches are
     loaded; deletions, control lines (``-D``, ``-e``, ``-b`` ...) and other lists are not."""
-    from tracerule.audit.rules import ControlLine, ParseOptions, Rule, Watch, canonical, parse_paths
+    from tracerule.audit.rules import ControlLine, ParseOptions, Rule, Watch, canonical
     from tracerule.audit.tables import canonical_arch
+    from tracerule.audit.verify import parse_rules_paths, write_back_problem
 
     host = canonical_arch(host or os.uname().machine)
     for p in rules_paths:
         if not os.path.exists(p):
             raise InputError(f"{p}: no such rules file")
-    res = parse_paths([str(p) for p in rules_paths], options=ParseOptions(host=host))
+    res = parse_rules_paths([str(p) for p in rules_paths], options=ParseOptions(host=host))
     unreadable = [d for d in res.diagnostics if d.code == "R000"]
     if unreadable:
         raise InputError(str(unreadable[0]), diagnostic=unreadable[0])
@@ -222,7 +223,7 @@ def plan_rules(rules_paths: Sequence[str | os.PathLike], *, host: str | None = N
             continue
         number += 1
         try:
-            can = canonical(it, host=host)
+            can = canonical(it, host=host, check=False)
         except Exception:   # noqa: BLE001 - the canonical form is informative only
             can = it.text
         key = "\x01".join(it.keys) if it.keys else None
@@ -241,6 +242,14 @@ def plan_rules(rules_paths: Sequence[str | os.PathLike], *, host: str | None = N
                         "own; in production this rule would come before every rule loaded")
         else:
             skip = "not a rule"
+        if not skip:
+            # loaded with a run key instead of its own: only the rest must be safe to write
+            why = write_back_problem(it.with_keys(()), host=it.host)
+            if why is not None:     # never handed to auditctl: it could split into other words
+                skip = f"cannot be written back safely: {why}"
+                res.diagnostics.append(Diagnostic(
+                    it.location.file, it.location.line, f"{skip} (not loaded on the kernel)",
+                    Severity.MEDIUM, it.location.column, "R302", it.text[:200]))
         if not skip:
             if can in seen:
                 skip = "the same rule as an earlier line: auditctl refuses it (Rule exists)"

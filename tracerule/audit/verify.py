@@ -438,6 +438,63 @@ class VerifyResult:
         }
 
 
+def parse_rules_paths(paths: Sequence[str | os.PathLike], *, options=None):
+    """:func:`tracerule.audit.rules.parse_paths` for a user's rules files and rules.d directories,
+    where a valid rule need not be one tracerule could write back (``-w /tmp/a\\ b``): the
+    "Rule exists" duplicate check compares the unchecked canonical forms instead of refusing."""
+    from pathlib import Path
+
+    from tracerule.audit.rules.emit import canonical
+    from tracerule.audit.rules.model import Rule, Watch
+    from tracerule.audit.rules.parse import ParseResult, parse_text, rules_d_files
+
+    out = ParseResult()
+    for p in paths:
+        for f in (rules_d_files(p) if Path(p).is_dir() else [Path(p)]):
+            try:
+                text = f.read_text(encoding="utf-8", errors="surrogateescape")
+            except OSError as exc:
+                out.diagnostics.append(Diagnostic(str(f), 0, f"cannot read: {exc.strerror or exc}",
+                                                  Severity.ERROR, 0, "R000"))
+                continue
+            res = parse_text(text, file=str(f), options=options, duplicates=False)
+            seen: dict[str, int] = {}
+            kept = []
+            for it in res.items:
+                if isinstance(it, (Rule, Watch)) and not getattr(it, "delete", False) \
+                        and getattr(it, "op", "append") != "delete":
+                    key = canonical(it, check=False)
+                    if isinstance(it, Rule):
+                        key += "|" + "\x01".join(it.keys)
+                    n = it.location.line
+                    if key in seen:
+                        res.diagnostics.append(Diagnostic(
+                            str(f), n, "Error sending add rule data request (Rule exists): same rule "
+                            f"as line {seen[key]}", Severity.ERROR, it.location.column, "R004",
+                            it.text[:200]))
+                        res.refused += 1
+                        continue
+                    seen[key] = n
+                kept.append(it)
+            res.items = kept
+            res.diagnostics.sort(key=lambda d: (d.line, d.column))
+            out.extend(res)
+    return out
+
+
+def write_back_problem(item, *, host: str | None = None) -> str | None:
+    """Why a rule read from a user's file cannot be written back safely (None: it can)."""
+    from tracerule.audit.rules.emit import source_lines
+    from tracerule.audit.rules.safety import UnsafeValue
+
+    try:
+        source_lines(item, host=host)
+    except UnsafeValue as exc:
+        why = str(exc)
+        return why[len("refusing to write "):] if why.startswith("refusing to write ") else why
+    return None
+
+
 def _diag_dict(d: Diagnostic) -> dict:
     return {"location": d.location(), "file": d.file, "line": d.line, "column": d.column,
             "severity": d.severity.value, "code": d.code, "message": d.message}
@@ -464,7 +521,7 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
     events an existing rule wins first are reported as already logged under its key
     (:attr:`VerifyResult.existing`).
     Raises :class:`InputError` for unreadable rules or traces."""
-    from tracerule.audit.rules import ParseOptions, canonical, parse_paths
+    from tracerule.audit.rules import ParseOptions, canonical
     from tracerule.audit.rules.model import ControlLine
 
     if not rules_paths:
@@ -484,11 +541,20 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
     from tracerule.audit.tables import canonical_arch
 
     host = canonical_arch(host)
-    res = parse_paths([str(p) for p in rules_paths], options=ParseOptions(host=host))
+    res = parse_rules_paths([str(p) for p in rules_paths], options=ParseOptions(host=host))
     unreadable = [d for d in res.diagnostics if d.code == "R000"]
     if unreadable:
         raise InputError(str(unreadable[0]), diagnostic=unreadable[0])
     items = res.items
+    for it in items:
+        if isinstance(it, ControlLine):
+            continue
+        why = write_back_problem(it, host=host)
+        if why is not None:      # simulated all the same: the simulator does not write it
+            res.diagnostics.append(Diagnostic(
+                it.location.file, it.location.line, f"cannot be written back safely: {why} "
+                "(simulated as read; tracerule will not emit or load this rule)", Severity.MEDIUM,
+                it.location.column, "R302", it.text[:200]))
     ex_res = None
     if existing is not None:
         items, ex_res = _with_existing(existing, items, rules_paths, rules_name, host)
@@ -501,7 +567,7 @@ def verify(rules_paths: Sequence[str | os.PathLike], traces: Sequence[str | os.P
     rules: dict[int, RuleResult] = {}
     for num, (i, it) in enumerate(rule_items, 1):
         try:
-            can = canonical(it, host=host)
+            can = canonical(it, host=host, check=False)
         except Exception:   # canonical form unavailable: keep the text
             can = it.text
         key = "\x01".join(it.keys) if it.keys else None

@@ -22,9 +22,10 @@ def fmt(
     import sys
 
     from tracerule.audit.rules.emit import fmt_lines, listing, lossy_notes, source_lines
-    from tracerule.audit.rules.parse import ParseOptions, parse_paths
+    from tracerule.audit.rules.parse import ParseOptions
     from tracerule.audit.rules.safety import UnsafeValue
     from tracerule.audit.tables import UnknownArch, canonical_arch, resolve_arch
+    from tracerule.audit.verify import parse_rules_paths
     from tracerule.errors import Diagnostic, InputError, Severity
     from tracerule.exitcodes import ExitCode
 
@@ -35,7 +36,7 @@ def fmt(
     for p in rules:
         if not p.exists():
             raise InputError(f"{p}: no such file or directory")
-    res = parse_paths(rules, options=ParseOptions(host=host))
+    res = parse_rules_paths(rules, options=ParseOptions(host=host))
     out: list[str] = []
     diags = list(res.diagnostics)
     items = res.items if source else listing(res.items)
@@ -49,7 +50,9 @@ def fmt(
                                             it.location.column, "R201"))
                 out.append(fmt_lines(it, host=host)[-1])
         except UnsafeValue as exc:
-            diags.append(Diagnostic(it.location.file, it.location.line, str(exc), Severity.ERROR,
+            why = str(exc).removeprefix("refusing to write ")
+            diags.append(Diagnostic(it.location.file, it.location.line,
+                                    f"cannot be written back safely: {why}", Severity.ERROR,
                                     it.location.column, "R301"))
     diags.sort(key=lambda d: (d.file, d.line, d.column))
     for d in diags:

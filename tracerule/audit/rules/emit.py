@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 from tracerule.audit.rules import fields as F
 from tracerule.audit.rules.model import (LIST_ORDER, UNSET, Comparison, ControlLine, Field, Item, Rule,
                                          SyscallSet, Watch, perm_text)
-from tracerule.audit.rules.safety import check_rule_value
+from tracerule.audit.rules.safety import check_rule_value, problem
 from tracerule.audit.tables import canonical_arch, table
 
 DEFAULT_VERSION = F.AUDITCTL_VERSION
@@ -107,22 +107,53 @@ def _is_watch_listing(r: Rule) -> bool:
     return perm
 
 
-def canonical(item: Item, *, version: str = DEFAULT_VERSION, host: str | None = None) -> str:
-    """The line ``auditctl -l`` prints for this item once loaded (control lines: as written)."""
+def canonical(item: Item, *, version: str = DEFAULT_VERSION, host: str | None = None,
+              check: bool = True) -> str:
+    """The line ``auditctl -l`` prints for this item once loaded (control lines: as written).
+
+    ``check=False``: for identity and display only (never to be written): a value that could not
+    be written safely (a user's ``/tmp/a\\ b``) is shown escaped instead of refused."""
     if isinstance(item, ControlLine):
         return item.render()
     return _render(_as_rule(item), version=version, keep_meaning=False, host=host,
-                   delete=getattr(item, "delete", False) or getattr(item, "op", "") == "delete")
+                   delete=getattr(item, "delete", False) or getattr(item, "op", "") == "delete",
+                   check=check)
+
+
+def _shown(value: str) -> str:
+    """An unsafe value, escaped for display (injective: backslash, space, controls escaped)."""
+    if problem(value) is None:
+        return value
+    out = []
+    for ch in value:
+        o = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == " ":
+            out.append("\\ ")
+        elif ch.isspace() or o < 0x20 or o == 0x7F or 0x80 <= o < 0xA0 or ch in "\u2028\u2029\ufeff":
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _render(r: Rule, *, version: str, keep_meaning: bool, host: str | None, delete: bool = False,
-            watch_form: bool = True) -> str:
+            watch_form: bool = True, check: bool = True) -> str:
     host = host or r.host
-    for k in r.keys:
-        check_rule_value(k, what="key")
-    for t in r.fields:
-        if isinstance(t, Field) and isinstance(t.value, str):
-            check_rule_value(t.value, what=t.name)
+    if not check:
+        from dataclasses import replace
+
+        r = replace(r, keys=tuple(_shown(k) for k in r.keys),
+                    fields=tuple(replace(t, value=_shown(t.value))
+                                 if isinstance(t, Field) and isinstance(t.value, str) else t
+                                 for t in r.fields))
+    else:
+        for k in r.keys:
+            check_rule_value(k, what="key")
+        for t in r.fields:
+            if isinstance(t, Field) and isinstance(t.value, str):
+                check_rule_value(t.value, what=t.name)
     if watch_form and _is_watch_listing(r):
         parts = []
         for t in r.fields:
@@ -280,7 +311,7 @@ def listing(items: Iterable[Item], *, version: str = DEFAULT_VERSION,
         r = _as_rule(it, is_dir)
         bucket = lists.setdefault(r.list, [])
         deleting = (isinstance(it, Watch) and it.delete) or (isinstance(it, Rule) and it.op == "delete")
-        key = canonical(_delete_target(it), version=version)
+        key = canonical(_delete_target(it), version=version, check=False)   # identity only
         if deleting:
             bucket[:] = [x for x in bucket if x[0] != key]
             continue
