@@ -402,3 +402,20 @@ def test_exe_of_a_shebang_script_on_this_host_and_nested(tmp_path):
     # simulator compares it by path and reports the assumption)
     r2 = by_line(records(p, sidecar=None, host_resolve=False)[0])
     assert r2[1].exe.path == str(outer) and r2[1].exe.dev_ino is None and r2[1].exe.realpath is None
+
+
+def test_personality_returns_the_previous_persona_switching_back_counts(tmp_path):
+    p = trace(tmp_path, """
+200 execve("/bin/true", ["true"], 0x7ffc /* 1 var */) = 0
+200 personality(PER_LINUX32) = 0 (PER_LINUX)
+200 getpid() = 200
+200 personality(PER_LINUX) = 0x8 (PER_LINUX32)
+200 getpid() = 200
+200 personality(0xffffffff) = 0 (PER_LINUX)
+200 getpid() = 200
+200 personality(PER_LINUX32) = -1 EINVAL (Invalid argument)
+200 getpid() = 200
+200 exit_group(0) = ?
+""", sidecar=ROOT_SC)
+    r = by_line(records(p)[0])
+    assert (r[3].pers, r[5].pers, r[7].pers, r[9].pers) == (8, 0, 0, 0)

@@ -481,7 +481,12 @@ class Enricher:
 
     def _track(self, st: _PState, ev: Syscall) -> None:
         name = ev.name
-        if ev.ret != 0 and name != "prctl":
+        if name == "personality":
+            # returns the PREVIOUS persona (personality(PER_LINUX) = 0x8): only an error means
+            # nothing changed (and personality(0xffffffff) is a query, handled below)
+            if ev.errno or ev.ret is None or ev.ret < 0:
+                return
+        elif ev.ret != 0 and name != "prctl":
             return
         if name == "chdir":
             toks = split_args(ev.args)
