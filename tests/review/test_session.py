@@ -140,6 +140,21 @@ def test_auid_without_unset_and_syscall_all_ask():
     assert not rs.dirty
 
 
+@pytest.mark.parametrize("fields,flagged", [
+    ("-F auid=unset", False),          # deliberately about unset: auid!=unset would make it match nothing
+    ("-F auid=1000", False),
+    ("-F auid>=1000", True),
+    ("-F auid!=0", True),
+    ("-F auid>=1000 -F auid!=unset", False),
+])
+def test_auid_unset_danger_only_where_the_filter_matches_unset(fields, flagged):
+    rs = session()
+    pid = first(rs, "net")
+    out = rs.edit_rule(pid, f"-a always,exit -F arch=b64 -S connect {fields}")
+    codes = {d.code for d in out.confirm}
+    assert ("auid-unset" in codes) is flagged, (fields, out)
+
+
 def test_key_and_b32():
     rs = session()
     pid = first(rs, "ptrace") if by_category(rs, "ptrace") else first(rs, "net")

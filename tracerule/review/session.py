@@ -169,11 +169,14 @@ def _has_auid(it) -> bool:
 
 
 def _auid_matches_unset(it) -> bool:
-    """``auid>=N`` / ``auid!=0`` ... without ``auid!=unset`` or an ``auid=`` value: matches unset."""
+    """``auid>=N`` / ``auid!=0`` ... without ``auid!=unset`` or an ``auid=`` value: matches unset.
+
+    A rule with ``auid=VALUE`` is never flagged: it cannot match unset unless VALUE is unset, and then
+    it is deliberately about unset auid (adding ``auid!=unset`` would make it match nothing)."""
     if isinstance(it, Watch):
         return False
     fs = [f for f in it.fields if isinstance(f, Field) and f.name in ("auid", "loginuid")]
-    if not fs:
+    if not fs or any(f.op == "=" for f in fs):
         return False
     from tracerule.audit.rules.model import UNSET
     from tracerule.audit.simulate import _cmp
