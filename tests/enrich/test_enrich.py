@@ -419,3 +419,22 @@ def test_personality_returns_the_previous_persona_switching_back_counts(tmp_path
 """, sidecar=ROOT_SC)
     r = by_line(records(p)[0])
     assert (r[3].pers, r[5].pers, r[7].pers, r[9].pers) == (8, 0, 0, 0)
+
+
+@pytest.mark.parametrize("ret,errno,want", [(-1, "EPERM", -1), (-1, "ENOENT", -2), (-1, "EFOO", None),
+                                            (-1, "531", -531), (-1, "errno 531", -531), (3, None, 3)])
+def test_exit_value_unknown_errno_is_unknown_not_eperm(ret, errno, want):
+    from tracerule.audit._enrich_args import exit_value
+
+    assert exit_value(ret, errno) == want
+
+
+def test_unknown_errno_record_failed_with_exit_unknown(tmp_path):
+    p = trace(tmp_path, """
+100 execve("/bin/prog", ["prog"], 0x7ffd0 /* 3 vars */) = 0
+100 openat(AT_FDCWD, "x", O_RDONLY) = -1 EFOO (Whatever)
+100 openat(AT_FDCWD, "x", O_RDONLY) = -1 (errno 531)
+""", sidecar=ROOT_SC)
+    r = by_line(records(p)[0])
+    assert (r[2].exit, r[2].success) == (None, False)
+    assert (r[3].exit, r[3].success) == (-531, False)

@@ -42,9 +42,12 @@ SOCKADDR_SYSCALLS = frozenset({"connect", "bind", "sendto", "sendmsg", "sendmmsg
 
 
 def errno_value(name: str | None) -> int | None:
-    """``ENOENT`` -> 2, ``ERESTARTSYS`` -> 512, ``errno 531`` -> 531 (x86 numbering)."""
+    """``ENOENT`` -> 2, ``ERESTARTSYS`` -> 512, ``errno 531`` or ``531`` (the reader's form of
+    ``(errno 531)``) -> 531 (x86 numbering); None for a name not known."""
     if not name:
         return None
+    if name.isascii() and name.isdigit():
+        return int(name)
     v = getattr(_errno, name, None)
     if isinstance(v, int):
         return v
@@ -60,12 +63,11 @@ def errno_value(name: str | None) -> int | None:
 
 
 def exit_value(ret: int | None, errno_name: str | None) -> int | None:
-    """The raw return register: -errno for a failure, the value otherwise (None: no return)."""
+    """The raw return register: -errno for a failure, the value otherwise (None: no return, or
+    an errno name not known: strace's ``-1`` is not the register, and -1 would be -EPERM)."""
     if errno_name:
         e = errno_value(errno_name)
-        if e is not None:
-            return -e
-        return None if ret is None else ret
+        return None if e is None else -e
     return ret
 
 

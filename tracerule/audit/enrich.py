@@ -560,7 +560,10 @@ class Enricher:
         exit_v = E.exit_value(ev.ret, ev.errno)
         if name in ("exit", "exit_group"):
             exit_v = None
-        failed = exit_v is not None and -4095 <= exit_v <= -1
+        if exit_v is None and ev.errno and name not in ("exit", "exit_group"):
+            failed = True           # an errno strace named but we cannot number: failed, exit unknown
+        else:
+            failed = exit_v is not None and -4095 <= exit_v <= -1
         uid, euid, suid, fsuid, gid, egid, sgid, fsgid, auid, ses, groups = self._creds(st, line)
         exe, comm = self._exe_at(st, line)
         tc = self._tidcomm.get(tid)
@@ -584,7 +587,8 @@ class Enricher:
             oflags = oi.flags if oi is not None else None
         forced = base == "write" and not failed and "loginuid>" in args
         p = st.proc
-        return Record(aarch, nr, exit=exit_v, a0=a0, a1=a1, a2=a2, a3=a3, pid=p.pid, ppid=p.ppid,
+        return Record(aarch, nr, exit=exit_v, success=False if exit_v is None and failed else None,
+                      a0=a0, a1=a1, a2=a2, a3=a3, pid=p.pid, ppid=p.ppid,
                       uid=uid, euid=euid, suid=suid, fsuid=fsuid, gid=gid, egid=egid, sgid=sgid,
                       fsgid=fsgid, groups=groups, auid=auid, sessionid=ses,
                       pers=self._pers_at(st, line), comm=comm, exe=exe, names=names,
