@@ -203,7 +203,13 @@ def _fail(path: str, loc: _Loc | None, keys: list, msg: str):
                                                 code="SIDECAR"))
 
 
-def _opt(d: dict, key: str, types, path, loc, keys, *, nonneg=False):
+_U32 = 0xFFFFFFFF
+_U64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _opt(d: dict, key: str, types, path, loc, keys, *, nonneg=False, maximum=None, absolute=False):
+    """``d[key]`` checked: its type, ``nonneg``: not negative, ``maximum``: an id at most this,
+    ``absolute``: a path starting with ``/``."""
     v = d.get(key)
     if v is None:
         return None
@@ -213,6 +219,10 @@ def _opt(d: dict, key: str, types, path, loc, keys, *, nonneg=False):
         _fail(path, loc, keys + [key], f"expected {_tname(types)}, got {json.dumps(v)[:60]}")
     if nonneg and isinstance(v, (int, float)) and v < 0:
         _fail(path, loc, keys + [key], f"must not be negative, got {v}")
+    if maximum is not None and isinstance(v, int) and not 0 <= v <= maximum:
+        _fail(path, loc, keys + [key], f"must be between 0 and {maximum}, got {v}")
+    if absolute and isinstance(v, str) and not v.startswith("/"):
+        _fail(path, loc, keys + [key], f"must be an absolute path, got {json.dumps(v)[:60]}")
     return v
 
 
@@ -274,10 +284,10 @@ def parse_sidecar(text: str, path: str = "<sidecar>") -> Sidecar:
     s = {}
     for k in ("trace", "tracerule_version", "strace_version", "kernel", "arch", "hostname",
               "start_time", "target_user", "cwd"):
-        s[k] = _opt(data, k, str, path, loc, [])
+        s[k] = _opt(data, k, str, path, loc, [], absolute=k == "cwd")
     s["untraced_wall_time"] = _opt(data, "untraced_wall_time", (int, float), path, loc, [], nonneg=True)
-    s["uid_min"] = _opt(data, "uid_min", int, path, loc, [], nonneg=True)
-    s["target_uid"] = _opt(data, "target_uid", int, path, loc, [], nonneg=True)
+    s["uid_min"] = _opt(data, "uid_min", int, path, loc, [], nonneg=True, maximum=_U32)
+    s["target_uid"] = _opt(data, "target_uid", int, path, loc, [], nonneg=True, maximum=_U32)
     cmd = _opt(data, "command", list, path, loc, [])
     if cmd is not None:
         if not all(isinstance(c, str) for c in cmd):
@@ -298,9 +308,11 @@ def parse_sidecar(text: str, path: str = "<sidecar>") -> Sidecar:
             _fail(path, loc, keys + ["path"], "path (the path as executed) is missing")
         f = {"path": p}
         for k in ("realpath", "capabilities", "interpreter"):
-            f[k] = _opt(fd, k, str, path, loc, keys)
-        for k in ("dev", "ino", "uid", "gid", "elf_machine"):
-            f[k] = _opt(fd, k, int, path, loc, keys, nonneg=True)
+            f[k] = _opt(fd, k, str, path, loc, keys, absolute=k != "capabilities")
+        # dev_t and ino_t are 64-bit, uid_t/gid_t 32-bit, e_machine 16-bit
+        for k, top in (("dev", _U64), ("ino", _U64), ("uid", _U32), ("gid", _U32),
+                       ("elf_machine", 0xFFFF)):
+            f[k] = _opt(fd, k, int, path, loc, keys, nonneg=True, maximum=top)
         ec = _opt(fd, "elf_class", int, path, loc, keys)
         if ec not in (None, 32, 64):
             _fail(path, loc, keys + ["elf_class"], f"elf_class must be 32, 64 or null, got {ec}")
@@ -412,6 +424,8 @@ def describe_file(path: str, cwd: str | None = None) -> ExecFile:
                 cls, machine, interp = _elf_info(fh)
     except OSError:
         pass
+    if interp is not None and not interp.startswith("/"):
+        interp = None     # '#!bash' resolves against the caller's cwd at exec time: unknown here
     return ExecFile(path=path, realpath=real, exists=True, dev=st.st_dev, ino=st.st_ino,
                     uid=st.st_uid, gid=st.st_gid, mode=st.st_mode, capabilities=caps,
                     elf_class=cls, elf_machine=machine, interpreter=interp, shebang=shebang)

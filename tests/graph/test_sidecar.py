@@ -52,6 +52,17 @@ def test_paths():
     ('{\n "schema_version": 1,\n "cwd": 5\n}\n', 3, "string"),
     ('{\n "schema_version": 1\n "x": 2}\n', 3, "JSON"),
     ('[1, 2]', 1, "object"),
+    ('{\n "schema_version": 1,\n "files": [\n  {"path": "sudo",\n   "realpath": "relative/sudo"}\n ]\n}\n', 5,
+     "absolute path"),
+    ('{\n "schema_version": 1,\n "files": [\n  {"path": "/a", "interpreter": "ld.so"}\n ]\n}\n', 4,
+     "absolute path"),
+    ('{\n "schema_version": 1,\n "cwd": "home/u"\n}\n', 3, "absolute path"),
+    ('{\n "schema_version": 1,\n "uid_min": 99999999999999999999\n}\n', 3, "between 0 and 4294967295"),
+    ('{\n "schema_version": 1,\n "target_uid": 4294967296\n}\n', 3, "between 0 and 4294967295"),
+    ('{\n "schema_version": 1,\n "files": [\n  {"path": "/a", "uid": 4294967296}\n ]\n}\n', 4,
+     "between 0 and 4294967295"),
+    ('{\n "schema_version": 1,\n "files": [\n  {"path": "/a", "ino": 18446744073709551616}\n ]\n}\n', 4,
+     "between 0 and 18446744073709551615"),
 ])
 def test_validation_errors_name_the_line(text, line, words):
     with pytest.raises(InputError) as ei:
@@ -70,6 +81,9 @@ def test_describe_elf_and_script(tmp_path):
     d = describe_file(str(s))
     assert d.shebang and d.interpreter == "/bin/sh" and d.elf_class is None
     assert d.setuid and stat.S_ISREG(d.mode)
+    rel = tmp_path / "r.sh"
+    rel.write_text("#!bash\necho hi\n")
+    assert describe_file(str(rel)).interpreter is None   # not absolute: unknown, never invalid
     missing = describe_file(str(tmp_path / "nope"))
     assert missing.exists is False and missing.mode is None and missing.setuid is None
 
