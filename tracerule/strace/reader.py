@@ -689,6 +689,7 @@ class TraceReader:
         errno_of = G.errno_of
         ts_exact = G.TS_EXACT_B.fullmatch
         new_syscall = _SYSCALL
+        split_syscall = G.split_syscall
         heappop = heapq.heappop
         heappush = heapq.heappush
         count = buf.count
@@ -760,7 +761,72 @@ class TraceReader:
                     st.stack = True
                     st.cap = G.candidate_regex(self.names | _CREATION, st.capts, stack=False)
                 continue
-            if ret_s is None or len(pid) > 7 or self._buffer is not None:
+            if ret_s is None:
+                # a plain " <unfinished ...>" entry of a known task, and the "<... NAME resumed>"
+                # line that completes a pending entry of the same name: read here as the slow path
+                # would (anything unusual still goes there)
+                if len(pid) > 7 or self._buffer is not None or st.carry is not None \
+                        or (ts and (not st.ts_seen or ts_exact(ts) is None)):
+                    slow(s)
+                    continue
+                tid = int(pid)
+                if tid not in seen:
+                    slow(s)
+                    continue
+                e = find(b"\n", s + 1)
+                if e < 0:
+                    e = end
+                me = m.end()
+                if name is not None:
+                    if (pending and tid in pending) or buf[e - 17:e] != b" <unfinished ...>":
+                        slow(s)
+                        continue
+                    last = s
+                    cl += count(b"\n", cpos, s + 1)
+                    cpos = s + 1
+                    name = bnames[name]
+                    pending[tid] = _Pend(name, buf[m.start(3):e - 17].decode("utf-8", _SURR), fname,
+                                         lines_before + cl, clock(ts.decode("ascii")) if ts else None, None, None)
+                    self._last_tid = tid
+                    if name in want:
+                        q = next_of(str(tid).encode(), e)
+                        if q >= 0:
+                            heappush(heap, q)
+                            forced.add(q)
+                        else:
+                            st.carry_next.add(tid)
+                    continue
+                if buf[me - 8:me] != b" resumed" or buf[me:me + 1] != b">" or not pending:
+                    slow(s)
+                    continue
+                p = pending.get(tid)
+                rs = buf.rfind(b"<... ", s, me)
+                if p is None or rs < 0 or p.name != buf[rs + 5:me - 8].decode("utf-8", _SURR):
+                    slow(s)
+                    continue
+                rest = buf[me + 1:e].decode("utf-8", _SURR)
+                if rest[:1] == " " or rest.endswith("...>"):
+                    slow(s)
+                    continue
+                name = p.name
+                full = None
+                if name in want or name in internal:
+                    full = p.head + rest
+                    sm = split_syscall(full)
+                    if sm is None:
+                        slow(s)
+                        continue
+                last = s
+                cl += count(b"\n", cpos, s + 1)
+                cpos = s + 1
+                time = clock(ts.decode("ascii")) if ts else None
+                del pending[tid]
+                self._last_tid = tid
+                if full is not None:
+                    self._syscall(fname, lines_before + cl, tid, name, sm, full,
+                                  p.time if p.time is not None else time, p.comm, p.scno, p.line, COMPLETE)
+                continue
+            if len(pid) > 7 or self._buffer is not None:
                 slow(s)
                 continue
             tid = int(pid)

@@ -1,0 +1,53 @@
+"""names mode reads plain ``<unfinished ...>`` entries and their ``<... NAME resumed>`` lines on its
+candidate-line path: the events must be full mode's, filtered to the names (every chunk size)."""
+from __future__ import annotations
+
+import pytest
+
+import tracerule.strace.reader as R
+from tracerule.strace.events import Syscall
+from tracerule.strace.reader import TraceReader
+
+TRACE = """\
+100 10:00:00.000001 execve("/bin/sh", ["sh"], 0x7ffd /* 3 vars */) = 0
+100 10:00:00.000002 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD <unfinished ...>
+101 10:00:00.000003 read(3,  <unfinished ...>
+100 10:00:00.000004 <... clone resumed>, child_tidptr=0x7f) = 102
+102 10:00:00.000005 write(1, "x", 1 <unfinished ...>
+101 10:00:00.000006 <... read resumed>"abc", 10) = 3
+102 10:00:00.000007 <... write resumed>) = 1
+101 10:00:00.000008 wait4(-1,  <unfinished ...>
+101 10:00:00.000009 <... read resumed>"abc", 10) = 3
+100 10:00:00.000010 wait4(-1,  <unfinished ...>
+100 10:00:00.000011 <... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 102 <0.000100>
+102 10:00:00.000012 execve("/bin/true", ["true"], 0x1 /* 1 var */ <unfinished ...>
+102 10:00:00.000013 getpid( <unfinished ...>
+102 10:00:00.000014 <... getpid resumed>) = 102
+101 10:00:00.000015 read(0,  <unfinished ...>
+101 10:00:00.000016 <... read resumed> <unfinished ...>
+101 10:00:00.000017 <... read resumed>"z", 1) = 1
+100 10:00:00.000018 openat(AT_FDCWD, "/etc/passwd", O_RDONLY <unfinished ...>
+100 10:00:00.000019 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=102, si_uid=0} ---
+100 10:00:00.000020 <... openat resumed>) = 3
+100 10:00:00.000021 setuid(1000 <unfinished ...>
+100 10:00:00.000022 <... setuid resumed>) = -1 EPERM (Operation not permitted)
+102 10:00:00.000023 write(1, "y", 1 <unfinished ...>
+102 10:00:00.000024 +++ exited with 0 +++
+101 10:00:00.000025 wait4(-1,  <unfinished ...>
+101 10:00:00.000026 <... wait4 resumed>0x7ff, 0, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)
+101 10:00:00.000027 wait4(-1,  <unfinished ...>
+"""
+
+
+@pytest.mark.parametrize("stamps", [True, False])
+@pytest.mark.parametrize("names", [{"read", "write", "wait4"}, {"openat", "setuid"}, {"execve", "clone", "getpid"}])
+@pytest.mark.parametrize("chunk", [1 << 18, 200])
+def test_names_mode_pending_lines_match_full_mode(tmp_path, monkeypatch, stamps, names, chunk):
+    text = TRACE if stamps else "".join(line[:4] + line[20:] + "\n" for line in TRACE.splitlines())
+    path = tmp_path / "t.txt"
+    path.write_text(text)
+    monkeypatch.setattr(R, "FAST_CHUNK_SIZE", chunk)
+    full = list(TraceReader(path))
+    sub = list(TraceReader(path, names=frozenset(names)))
+    assert sub == [e for e in full if not isinstance(e, Syscall) or e.name in names]
+    assert any(isinstance(e, Syscall) and e.entry_line for e in sub)
