@@ -47,3 +47,15 @@ def test_fmt_unwritable_rule_is_a_diagnostic_and_the_rest_is_printed(tmp_path, c
         assert out.splitlines() == ["-w /etc/shadow -p wa -k s"]
         assert f"{f}:1:1: error [R301]: cannot be written back safely: path '/tmp/a b'" in err
         assert f"{f}:3:1: error [R301]: cannot be written back safely" in err
+
+
+def test_a_rule_tracerule_would_not_write_back_still_parses_with_duplicates_found(tmp_path):
+    """``-w /tmp/a\\ b`` is valid for auditctl; the parser's duplicate check must not refuse the
+    whole file because the emitter would not write such a path back."""
+    from tracerule.audit.rules import parse_file
+
+    f = tmp_path / "sp.rules"
+    f.write_text("-w /tmp/a\\ b -p wa -k k1\n-w /tmp/a\\ b -p wa -k k1\n")
+    res = parse_file(f)
+    assert len(res.items) == 1
+    assert [(d.line, d.code) for d in res.diagnostics if d.code == "R004"] == [(2, "R004")]

@@ -439,47 +439,11 @@ class VerifyResult:
 
 
 def parse_rules_paths(paths: Sequence[str | os.PathLike], *, options=None):
-    """:func:`tracerule.audit.rules.parse_paths` for a user's rules files and rules.d directories,
-    where a valid rule need not be one tracerule could write back (``-w /tmp/a\\ b``): the
-    "Rule exists" duplicate check compares the unchecked canonical forms instead of refusing."""
-    from pathlib import Path
+    """:func:`tracerule.audit.rules.parse_paths` for a user's rules files and rules.d directories
+    (a valid rule need not be one tracerule could write back: ``-w /tmp/a\\ b``)."""
+    from tracerule.audit.rules.parse import parse_paths
 
-    from tracerule.audit.rules.emit import canonical
-    from tracerule.audit.rules.model import Rule, Watch
-    from tracerule.audit.rules.parse import ParseResult, parse_text, rules_d_files
-
-    out = ParseResult()
-    for p in paths:
-        for f in (rules_d_files(p) if Path(p).is_dir() else [Path(p)]):
-            try:
-                text = f.read_text(encoding="utf-8", errors="surrogateescape")
-            except OSError as exc:
-                out.diagnostics.append(Diagnostic(str(f), 0, f"cannot read: {exc.strerror or exc}",
-                                                  Severity.ERROR, 0, "R000"))
-                continue
-            res = parse_text(text, file=str(f), options=options, duplicates=False)
-            seen: dict[str, int] = {}
-            kept = []
-            for it in res.items:
-                if isinstance(it, (Rule, Watch)) and not getattr(it, "delete", False) \
-                        and getattr(it, "op", "append") != "delete":
-                    key = canonical(it, check=False)
-                    if isinstance(it, Rule):
-                        key += "|" + "\x01".join(it.keys)
-                    n = it.location.line
-                    if key in seen:
-                        res.diagnostics.append(Diagnostic(
-                            str(f), n, "Error sending add rule data request (Rule exists): same rule "
-                            f"as line {seen[key]}", Severity.ERROR, it.location.column, "R004",
-                            it.text[:200]))
-                        res.refused += 1
-                        continue
-                    seen[key] = n
-                kept.append(it)
-            res.items = kept
-            res.diagnostics.sort(key=lambda d: (d.line, d.column))
-            out.extend(res)
-    return out
+    return parse_paths(paths, options=options)
 
 
 def write_back_problem(item, *, host: str | None = None) -> str | None:

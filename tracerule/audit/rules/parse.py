@@ -559,7 +559,11 @@ def parse_text(text: str, *, file: str = "<input>", options: ParseOptions | None
         for it in items:
             if duplicates and isinstance(it, (Rule, Watch)) and not getattr(it, "delete", False) \
                     and getattr(it, "op", "append") != "delete":
-                key = canonical(it) + "|" + it.key if isinstance(it, Rule) else canonical(it)
+                # compare only (check=False): a valid rule need not be one tracerule would write
+                # back (``-w /tmp/a\\ b``); refusing here would abort the whole file
+                key = canonical(it, check=False)
+                if isinstance(it, Rule):
+                    key += "|" + it.key
                 if key in seen:
                     res.diagnostics.append(Diagnostic(
                         file, n, f"Error sending add rule data request (Rule exists): same rule as line {seen[key]}",
