@@ -125,6 +125,40 @@ def test_level_behaviour_merges_into_rootcmd():
     assert len(lines) == 2   # one b64 rule for the three targets + its twin
 
 
+# no sidecar: the exec'd program is not known setuid, so the root exec is an "exec" target whose
+# behaviour rule has the same filters as the sudo "priv" target's
+NO_SIDECAR_SUDO = """\
+100 execve("/usr/bin/sudo", ["sudo", "x"], 0x7ffc /* 10 vars */) = 0
+100 setuid(0) = 0
+100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 101
+101 execve("/tmp/tool", ["tool"], 0x7ffc /* 10 vars */) = 0
+101 execve("/tmp/other", ["other"], 0x7ffc /* 10 vars */) = 0
+101 exit_group(0) = ?
+101 +++ exited with 0 +++
+100 exit_group(0) = ?
+100 +++ exited with 0 +++
+"""
+
+
+def _without_key(item) -> str:
+    return canonical(item.with_keys(()))
+
+
+def test_rules_equal_but_for_the_key_are_merged(tmp_path):
+    p = tmp_path / "s.txt"
+    p.write_text(NO_SIDECAR_SUDO, encoding="utf-8")
+    s = suggest([str(p)], SuggestOptions(auditctl_version="3.0.9", level="behaviour", b32="none"))
+    bare = [_without_key(r.item) for r in s.rules]
+    assert len(bare) == len(set(bare)), bare              # no dead copy under another key
+    assert not [f for f in s.lint if f.id == "TR110"], s.lint
+    cats = {t.id: t.category for t in s.targets}
+    merged = [r for r in s.rules if {"priv", "exec"} <= {cats[t] for t in r.targets}]
+    assert len(merged) == 1, [(canonical(r.item), r.targets) for r in s.rules]
+    r = merged[0]
+    assert r.item.keys == ("tr-priv",) and "merge" in r.steps and "tr-exec" in r.note
+    assert "tr-exec" in rules_text(s)
+
+
 def test_attack_keys():
     s = suggest([str(SEED)], SuggestOptions(auditctl_version="3.0.9", attack=True, focus=("priv",)))
     assert any("key=tr-priv-T1548.003" in ln for ln in _rules(s))

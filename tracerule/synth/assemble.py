@@ -1,7 +1,8 @@
 """Step ``assemble``: the chosen rungs as one ordered rule set.
 
 Keys by category (``tr-priv`` ...; with ``attack``, ``tr-priv-T1548.003``), rules with equal filters
-merged into one ``-S`` list, privilege rules first and within a category exe-specific rules before
+merged into one ``-S`` list (whatever their keys: the first, most important category's key stays and
+the note names the keys folded in), privilege rules first and within a category exe-specific rules before
 broader ones (a broader rule above would take the event and its key first), b32 twins right after
 their rule (``pairs``) or one b32 catch-all last (``catchall``).
 """
@@ -24,9 +25,11 @@ def key_for(category: str, attack: tuple[str, ...], with_attack: bool) -> str:
 
 
 def _filters(it) -> tuple:
+    """What decides which events a rule takes -- its key does not: two rules equal but for the key
+    would leave the second dead (the first matching exit rule takes the event and its key)."""
     if isinstance(it, Watch):
-        return ("watch", it.path, it.perms, it.keys)
-    return ("rule", it.action, it.list, it.fields, it.keys, it.syscalls.arch if it.syscalls else None,
+        return ("watch", it.path, it.perms)
+    return ("rule", it.action, it.list, it.fields, it.syscalls.arch if it.syscalls else None,
             bool(it.syscalls and it.syscalls.all))
 
 
@@ -46,11 +49,12 @@ def assemble(ladders: list[Ladder], chosen: dict[str, str], *, host: str, b32: s
             broad = 0 if has_exe or isinstance(it, Watch) or rung.level == "exact" else 1
             pending.append(((order[t.category], broad, t.instances[0].line), it, t, rung.level))
     pending.sort(key=lambda x: x[0])
-    merged: list[list] = []     # [item, [targets], level]
+    merged: list[list] = []     # [item, [targets], [levels], [keys folded in]]
     index: dict[tuple, int] = {}
     for _, it, t, level in pending:
         f = _filters(it)
         if f in index:
+            # the first (most important category's) key stays; the other targets are its provenance
             m = merged[index[f]]
             if isinstance(it, Rule) and not it.syscalls.all:
                 old = m[0]
@@ -59,14 +63,22 @@ def assemble(ladders: list[Ladder], chosen: dict[str, str], *, host: str, b32: s
                 m[1].append(t)
             if level not in m[2]:
                 m[2].append(level)
+            for k in it.keys:
+                if k not in m[0].keys and k not in m[3]:
+                    m[3].append(k)
             continue
         index[f] = len(merged)
-        merged.append([it, [t], [level]])
+        merged.append([it, [t], [level], []])
     out: list[SuggestedRule] = []
-    for it, ts, levels in merged:
+    for it, ts, levels, folded in merged:
         steps = STEPS + (("merge",) if len(ts) > 1 else ())
+        note = ""
+        if folded:
+            note = (f"merged: the rule{'s' if len(folded) > 1 else ''} for key {', '.join(folded)} had the "
+                    f"same filters (a second copy would never log: the first takes the event); logged "
+                    f"under key {', '.join(it.keys)}")
         sr = SuggestedRule(it, tuple(t.id for t in ts), "+".join(levels), tuple(dict.fromkeys(t.chain for t in ts)),
-                           tuple(dict.fromkeys(w for t in ts for w in t.lines)), steps)
+                           tuple(dict.fromkeys(w for t in ts for w in t.lines)), steps, note=note)
         out.append(sr)
         if b32 == "pairs" and isinstance(it, Rule):
             tw = B.twin(it, host)

@@ -93,6 +93,8 @@ def rules_text(s: Suggestion) -> str:
                     out.append(_c(f"    does not catch: {', '.join(no)}"))
                 if t.attack:
                     out.append(_c(f"    ATT&CK: {', '.join(t.attack)}"))
+            if r.note:
+                out.append(_c(f"    {r.note}"))
             out.append(_c(f"    steps: {', '.join(r.steps)}"))
         bn = getattr(s, "baseline_noise", None)
         if bn is not None and r.level != "b32-twin":
@@ -137,7 +139,7 @@ def to_json(s: Suggestion) -> dict:
              "catches": [{"variant": v, "caught": c} for v, c in r.catches],
              "misses_instances": list(r.misses_instances)} for r in lad.rungs]} for lad in s.ladders],
         "rules": [dict(item_json(r.item), targets=list(r.targets), level=r.level, chains=list(r.chains),
-                       lines=list(r.lines), steps=list(r.steps), twin_of=r.twin_of,
+                       lines=list(r.lines), steps=list(r.steps), twin_of=r.twin_of, note=r.note or None,
                        noise=None if s.noise is None else s.noise.get(i),
                        baseline_events=None if getattr(s, "baseline_noise", None) is None
                        else s.baseline_noise.get(i))
