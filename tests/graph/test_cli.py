@@ -247,3 +247,12 @@ def test_graph_json_does_not_import_typer(tmp_path):
     code = "import sys; from tracerule.cli import main; sys.exit(main(['graph', %r]))" % str(empty)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode != 0 and r.stderr.startswith("tracerule: ") and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("trace", ["t.txt", "a//b/t.txt", "dir/", "dir/.", "./x", "/abs/p.txt.gz", "ff/prefix"])
+def test_sidecar_guess_is_the_sidecar_modules_path(trace):
+    # build_graph imports tracerule.sidecar only when this path exists: it must be the module's own
+    from tracerule import sidecar as S
+    from tracerule.graph.build import _sidecar_guess
+
+    assert _sidecar_guess(trace) == str(S.sidecar_path(trace))

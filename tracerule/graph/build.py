@@ -885,6 +885,17 @@ def _report_warnings(report, source: str) -> list[Diagnostic]:
     return out
 
 
+#: the file name :func:`tracerule.sidecar.sidecar_path` gives a trace's sidecar (a test checks they agree)
+SIDECAR_SUFFIX = ".tracerule.json"
+
+
+def _sidecar_guess(src: str) -> str:
+    """Where :func:`tracerule.sidecar.find_sidecar` looks for ``src``'s sidecar (same formula)."""
+    from pathlib import Path
+
+    return str(Path(src)).rstrip("/") + SIDECAR_SUFFIX
+
+
 def build_graph(source, *, sidecar="auto", uid: int | None = None, gid: int | None = None,
                 auid: int | None = None) -> ProcessGraph:
     """Read a trace (a file, an ``-ff`` directory or prefix) or an iterable of events.
@@ -893,17 +904,21 @@ def build_graph(source, *, sidecar="auto", uid: int | None = None, gid: int | No
     :class:`tracerule.sidecar.Sidecar`, or None.  ``uid``/``gid``/``auid``: start credentials the
     user states (source "user-given"; they win over the sidecar's recorder).
     """
-    from tracerule import sidecar as S
-
     sc = None
     if isinstance(source, (str, os.PathLike)):
         src = str(source)
         if not os.path.exists(src) and not _ff_prefix_exists(src):
             raise InputError(f"{src}: no such file or directory")
         if sidecar == "auto":
-            found = S.find_sidecar(src)
-            sc = S.read_sidecar(found) if found is not None else None
+            # tracerule.sidecar (its validation: ~8 ms of start-up) only when a sidecar may be there
+            if os.path.exists(_sidecar_guess(src)):
+                from tracerule import sidecar as S
+
+                found = S.find_sidecar(src)
+                sc = S.read_sidecar(found) if found is not None else None
         elif isinstance(sidecar, (str, os.PathLike)):
+            from tracerule import sidecar as S
+
             sc = S.read_sidecar(sidecar)
         else:
             sc = sidecar
@@ -916,6 +931,8 @@ def build_graph(source, *, sidecar="auto", uid: int | None = None, gid: int | No
             feed(ev)
         return b.finish(reader.report)
     if isinstance(sidecar, (str, os.PathLike)) and sidecar != "auto":
+        from tracerule import sidecar as S
+
         sc = S.read_sidecar(sidecar)
     elif sidecar != "auto":
         sc = sidecar
