@@ -159,6 +159,58 @@ def test_rules_equal_but_for_the_key_are_merged(tmp_path):
     assert "tr-exec" in rules_text(s)
 
 
+def _logged_lines(trace: Path, items, *, auid: int) -> set[int]:
+    """Trace lines the rules log when the same events run with login uid ``auid``."""
+    from tracerule.audit.enrich import Enricher
+    from tracerule.audit.simulate import compile_rules, simulate
+
+    recs = list(Enricher(str(trace), names=None, auid=auid))
+    c = compile_rules(list(items), host="x86_64")
+    return {recs[d.index].line for d in simulate(c, recs) if d.logged}
+
+
+def test_unknown_auid_is_not_unset_no_auid_filter_and_said(tmp_path):
+    p = tmp_path / "plain.txt"            # a plain strace -f -o file: no sidecar, auid unknown
+    p.write_text(NO_SIDECAR_SUDO, encoding="utf-8")
+    s = suggest([str(p)], SuggestOptions(auditctl_version="3.0.9", b32="none"))
+    lines = _rules(s)
+    assert lines and not [ln for ln in lines if "auid" in ln], lines     # no auid=unset (nor any auid)
+    assert {t.auid_scope for t in s.targets} == {"unknown"}
+    text = rules_text(s)
+    assert "auid unknown in this trace" in text and "--auid" in text
+    assert any("auid unknown" in n for n in s.notes)
+    # a logged-in user's sudo (auid 1000) of these very events is still logged: both execs
+    assert {1, 4} <= _logged_lines(p, [r.item for r in s.rules], auid=1000)
+
+
+def test_auid_given_scopes_the_rules_to_logged_in_users(tmp_path):
+    p = tmp_path / "plain.txt"
+    p.write_text(NO_SIDECAR_SUDO, encoding="utf-8")
+    s = suggest([str(p)], SuggestOptions(auditctl_version="3.0.9", b32="none", auid=1000))
+    execs = [canonical(r.item) for r in s.rules if "execve" in canonical(r.item)]
+    assert execs and all("auid>=1000 -F auid!=-1" in ln for ln in execs), execs
+    assert "auid unknown" not in rules_text(s)
+    items = [r.item for r in s.rules]
+    assert {1, 4} <= _logged_lines(p, items, auid=1000)
+    assert not {1, 4} & _logged_lines(p, items, auid=UNSET)
+
+
+def test_cli_suggest_auid_option(tmp_path):
+    import subprocess
+    import sys
+
+    p = tmp_path / "plain.txt"
+    p.write_text(NO_SIDECAR_SUDO, encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
+    args = [sys.executable, "-m", "tracerule", "suggest", "--no-baseline", "--b32", "none",
+            "--auditctl-version", "3.0.9", str(p)]
+    res = subprocess.run(args + ["--auid", "1000"], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode in (0, 1) and "Traceback" not in res.stderr, res.stderr
+    assert "-F auid>=1000 -F auid!=unset" in res.stdout
+    bad = subprocess.run(args + ["--auid", "-3"], capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "--auid" in bad.stderr
+
+
 def test_attack_keys():
     s = suggest([str(SEED)], SuggestOptions(auditctl_version="3.0.9", attack=True, focus=("priv",)))
     assert any("key=tr-priv-T1548.003" in ln for ln in _rules(s))

@@ -41,6 +41,11 @@ def suggest_cmd(
     rules_name: Optional[str] = typer.Option(None, "--rules-name", help="the file name in rules.d (default: "
                                              "the -o name, else 50-tracerule.rules): its place in "
                                              "augenrules' order"),
+    uid: Optional[int] = typer.Option(None, "--uid", help="uid the traced command started as (when the "
+                                      "trace and sidecar cannot tell)"),
+    auid: Optional[int] = typer.Option(None, "--auid", help="login uid (auid) the traced command started "
+                                       "with (4294967295 = unset); without it and without a sidecar the "
+                                       "auid is unknown and rules get no auid filter"),
     review: bool = typer.Option(False, "--review", help="decide on the proposed rules in the review UI "
                                 "(tracerule review with these options; line mode when not on a terminal); "
                                 "-o is the file it saves"),
@@ -55,6 +60,9 @@ def suggest_cmd(
     from tracerule.synth.output import rules_text, summary_lines, table_rows, to_json
     from tracerule.synth.pipeline import SuggestOptions, suggest
 
+    for name, v in (("--uid", uid), ("--auid", auid)):
+        if v is not None and not 0 <= v <= 0xFFFFFFFF:
+            raise typer.BadParameter(f"{name} must be between 0 and 4294967295")
     focus_l: list[str] = []
     for f in focus or []:
         focus_l.extend(x.strip() for x in f.split(",") if x.strip())
@@ -70,11 +78,13 @@ def suggest_cmd(
         return _review(traces, output, bases, level=level, b32=b32, target_arch=target_arch,
                        auditctl_version=auditctl_version, uid_min=uid_min, sidecar=sidecar,
                        unsupported=(("--json", json_), ("--focus", focus), ("--attack", attack),
-                                    ("--existing", existing), ("--rules-name", rules_name)))
+                                    ("--existing", existing), ("--rules-name", rules_name),
+                                    ("--uid", uid is not None), ("--auid", auid is not None)))
     opts = SuggestOptions(focus=tuple(focus_l) or None, level=level, b32=b32, target_arch=target_arch,
                           auditctl_version=auditctl_version, uid_min=uid_min, attack=attack,
                           sidecar=str(sidecar) if sidecar else "auto", baselines=bases, existing=existing,
-                          rules_name=rules_name or (output.name if output is not None else "50-tracerule.rules"))
+                          rules_name=rules_name or (output.name if output is not None else "50-tracerule.rules"),
+                          uid=uid, auid=auid)
     s = suggest([str(t) for t in traces], opts)
     text = rules_text(s)
     if output is not None:

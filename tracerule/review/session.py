@@ -279,13 +279,14 @@ class ReviewSession:
         from tracerule.errors import InputError
 
         paths = [str(p) for p in traces]
-        s = suggest(paths, opts or SuggestOptions())
+        opts = opts or SuggestOptions()
+        s = suggest(paths, opts)
         h = s.host
         records: list = []
         facts: dict = {}
         contexts = {}
         for p in paths:
-            e = Enricher(p, names=None)
+            e = Enricher(p, names=None, uid=opts.uid, auid=opts.auid)
             records.extend(e)
             ctx = TraceContext(p, e.graph, target_arch=h.arch, trace_arch=h.trace_arch, uid_min=h.uid_min)
             facts.update(ctx.path_facts())

@@ -29,7 +29,8 @@ def field(name: str, op: str, value) -> Field:
 
 
 def scope_fields(scope: str, uid_min: int) -> list[Field]:
-    """The auid scope of a rule (audit-semantics §3.1: ``auid>=N`` alone matches unset)."""
+    """The auid scope of a rule (audit-semantics §3.1: ``auid>=N`` alone matches unset).
+    ``unknown``/``mixed``/``system``: no auid field."""
     if scope == "user":
         return [field("auid", ">=", uid_min), field("auid", "!=", "unset")]
     if scope == "unset":

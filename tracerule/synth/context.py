@@ -219,9 +219,13 @@ class TraceContext:
                       oflags=oflags, source=self.path, line=line, tid=tid)
 
     def auid_scope(self, auids) -> str:
+        """``user``/``unset``/``root``/``system``; ``unknown`` when the trace cannot tell (no sidecar,
+        no --auid: the auid is None, which is NOT unset); ``mixed`` across kinds."""
         s = set()
         for a in auids:
-            if a is None or a == UNSET:
+            if a is None:
+                s.add("unknown")
+            elif a == UNSET:
                 s.add("unset")
             elif a >= self.uid_min:
                 s.add("user")

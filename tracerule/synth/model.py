@@ -36,6 +36,11 @@ FILE_LEVELS = ("exact", "path", "directory")
 LEVEL_RANK = {"exact": 0, "program": 1, "path": 1, "behaviour": 2, "directory": 2}
 
 
+#: said (notes, and a comment on each such target) when the trace cannot tell a target's auid
+AUID_UNKNOWN = ("auid unknown in this trace (no sidecar gives it): no auid filter; give --auid N or record with "
+                "tracerule record --auid")
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One trace event behind a target: where it is and what it was."""
@@ -67,7 +72,8 @@ class Target:
     exe_note: str | None = None          #: where that realpath came from when not the sidecar
     syscalls: tuple[str, ...] = ()       #: syscall names seen (the trace's arch numbering)
     path: str | None = None              #: file targets: the file (resolved)
-    auid_scope: str = "user"             #: "user" (>=UID_MIN, set), "unset", "root", "mixed"
+    auid_scope: str = "user"             #: "user" (>=UID_MIN, set), "unset", "root", "system", "mixed",
+    #: "unknown" (the trace cannot tell: no auid filter)
     euid0: bool = False                  #: every instance ran with euid 0
     uid: int | None = None               #: the uid when the same for every instance
     success: bool = True                 #: every instance succeeded

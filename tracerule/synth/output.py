@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tracerule.audit.rules.emit import canonical, source_lines
 from tracerule.synth.context import safe_text
-from tracerule.synth.model import CATEGORY_TITLES, SCHEMA_VERSION, Suggestion
+from tracerule.synth.model import AUID_UNKNOWN, CATEGORY_TITLES, SCHEMA_VERSION, Suggestion
 
 
 def _c(text: str) -> str:
@@ -93,6 +93,8 @@ def rules_text(s: Suggestion) -> str:
                     out.append(_c(f"    does not catch: {', '.join(no)}"))
                 if t.attack:
                     out.append(_c(f"    ATT&CK: {', '.join(t.attack)}"))
+                if t.auid_scope == "unknown":
+                    out.append(_c("    " + AUID_UNKNOWN))
             if r.note:
                 out.append(_c(f"    {r.note}"))
             out.append(_c(f"    steps: {', '.join(r.steps)}"))

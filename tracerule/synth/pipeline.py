@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from tracerule.audit.tables import COMPAT, canonical_arch
 from tracerule.errors import InputError
-from tracerule.synth.model import CATEGORIES, HostSettings, Ladder, Suggestion
+from tracerule.synth.model import AUID_UNKNOWN, CATEGORIES, HostSettings, Ladder, Suggestion
 
 STEPS = ("read", "targets", "handoffs", "ladders", "variants", "choose", "assemble", "replay", "lint")
 
@@ -43,6 +43,9 @@ class SuggestOptions:
     existing: str | None = None
     #: the name the rules file gets in rules.d (its place in augenrules' order among --existing)
     rules_name: str = "50-tracerule.rules"
+    #: start credentials the user states (win over the sidecar's recorder), as ``tracerule graph``
+    uid: int | None = None
+    auid: int | None = None
 
 
 def login_defs_uid_min(path: str = "/etc/login.defs") -> int | None:
@@ -134,7 +137,7 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
         if not os.path.exists(p):
             raise InputError(f"{p}: no such file or directory")
         sc = opts.sidecar if len(paths) == 1 else "auto"
-        g, evs = read_trace(p, sc)
+        g, evs = read_trace(p, sc, uid=opts.uid, auid=opts.auid)
         graphs.append(g)
         scanned.append(evs)
     from tracerule.sidecar import read_sidecar
@@ -169,6 +172,9 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     s.targets = _merge_targets(s.targets + handoff_targets, records)
     order = {c: i for i, c in enumerate(CATEGORIES)}
     s.targets.sort(key=lambda t: order[t.category])
+    unknown = [t.id for t in s.targets if t.auid_scope == "unknown"]
+    if unknown:
+        s.notes.append(f"{', '.join(unknown)}: {AUID_UNKNOWN}")
     # steps ladders + variants
     facts: dict = {}
     for ctx in ctxs:
@@ -292,13 +298,14 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     return s
 
 
-def read_trace(path: str, sidecar="auto"):
+def read_trace(path: str, sidecar="auto", *, uid: int | None = None, auid: int | None = None):
     """Step ``read``: the process graph and the target scan's syscall events in ONE pass over a trace
-    file (an ``-ff`` set: the graph only; the scan reads it again)."""
+    file (an ``-ff`` set: the graph only; the scan reads it again).  ``uid``/``auid``: the start
+    credentials the user states (as ``build_graph``)."""
     from tracerule.graph import build_graph
 
     if not os.path.isfile(path):
-        return build_graph(path, sidecar=sidecar), None
+        return build_graph(path, sidecar=sidecar, uid=uid, auid=auid), None
     from tracerule import sidecar as S
     from tracerule.graph.build import NAMES, NAMES_DECORATED, GraphBuilder, fds_decorated
     from tracerule.strace.events import Syscall
@@ -315,7 +322,7 @@ def read_trace(path: str, sidecar="auto"):
     gnames = NAMES_DECORATED if fds_decorated(path) else NAMES
     scan = scan_names()
     reader = TraceReader(path, names=gnames | scan)
-    b = GraphBuilder(sidecar=sc, source=path)
+    b = GraphBuilder(sidecar=sc, uid=uid, auid=auid, source=path)
     feed = b.feed
     events = []
     keep = events.append
