@@ -211,6 +211,26 @@ def test_cli_suggest_auid_option(tmp_path):
     assert bad.returncode == 2 and "--auid" in bad.stderr
 
 
+def test_lint_findings_name_their_line_in_the_emitted_rules_file(tmp_path):
+    from tracerule.audit.lint import lint
+
+    p = tmp_path / "shadow.txt"           # the -S all path= perm= rule: an info finding (TR195) on it
+    p.write_text(NO_SIDECAR_SUDO.replace('101 exit_group(0)',
+                                         '101 openat(AT_FDCWD, "/etc/shadow", O_WRONLY) = 3\n101 exit_group(0)'),
+                 encoding="utf-8")
+    s = suggest([str(p)], SuggestOptions(auditctl_version="3.0.9", rules_name="60-mine.rules"))
+    assert s.lint
+    out = tmp_path / "60-mine.rules"
+    out.write_text(rules_text(s), encoding="utf-8")
+    lines = out.read_text().splitlines()
+    for f in s.lint:
+        assert f.file == "60-mine.rules" and f.line > 0, f
+        assert lines[f.line - 1].startswith("-a ") or lines[f.line - 1].startswith("-w "), f
+    # the same findings, at the same lines, as linting the written file
+    ref = lint(str(out), arch="x86_64", host_checks=False, auditctl_version="3.0.9")
+    assert sorted((f.id, f.line) for f in s.lint) == sorted((f.id, f.line) for f in ref if f.line)
+
+
 def test_attack_keys():
     s = suggest([str(SEED)], SuggestOptions(auditctl_version="3.0.9", attack=True, focus=("priv",)))
     assert any("key=tr-priv-T1548.003" in ln for ln in _rules(s))

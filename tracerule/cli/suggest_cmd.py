@@ -131,7 +131,7 @@ def suggest_cmd(
                    + ", ".join(f"{c.target} ({', '.join(c.missed[:3])})" for c in s.missed), err=True)
     bad = [f for f in s.lint if f.severity.value in ("medium", "high", "error")]
     for f in bad:
-        typer.echo(f"tracerule: lint {f.severity.value} [{f.id}] on rule {f.line}: {f.message}", err=True)
+        typer.echo(f"tracerule: lint {f.severity.value} [{f.id}] at {f.file}:{f.line}: {f.message}", err=True)
     return rc
 
 

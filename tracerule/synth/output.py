@@ -159,7 +159,7 @@ def to_json(s: Suggestion) -> dict:
             "wall_s": getattr(s.cost, "wall", None)},
         "cost": None if getattr(s, "cost", None) is None else s.cost.to_json(),
         "existing": None if getattr(s, "existing", None) is None else s.existing.to_json(),
-        "lint": [{"id": f.id, "severity": f.severity.value, "line": f.line, "message": f.message}
+        "lint": [{"id": f.id, "severity": f.severity.value, "file": f.file, "line": f.line, "message": f.message}
                  for f in s.lint],
         "notes": list(s.notes),
     }

@@ -291,9 +291,7 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
         s.cost = estimate(items, mix, sum((s.noise or {}).values()), host=host.arch, is_dir=_isdir(res))
     s.rules = [replace(r, steps=r.steps + ("replay",)) for r in s.rules]
     s.steps_run.append("replay")
-    from tracerule.audit.lint import lint
-
-    s.lint = lint(items, arch=host.arch, host_checks=False, auditctl_version=host.auditctl_version) if items else []
+    s.lint = _lint(s, items, opts.rules_name)
     s.steps_run.append("lint")
     return s
 
@@ -335,6 +333,25 @@ def read_trace(path: str, sidecar="auto", *, uid: int | None = None, auid: int |
                 continue
         feed(ev)
     return b.finish(reader.report), events
+
+
+def _lint(s: Suggestion, items: list, rules_name: str) -> list:
+    """Step ``lint`` on the rules as emitted: each item located at its line in the rules file
+    (:func:`tracerule.synth.output.rules_text`, named ``rules_name``), so a finding names its rule."""
+    if not items:
+        return []
+    from tracerule.audit.lint import lint
+    from tracerule.audit.rules.model import Location
+    from tracerule.synth.output import rules_text
+
+    text = rules_text(s)
+    where = [i for i, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
+    if len(where) != len(items):          # cannot happen (one line per rule): number the rules instead
+        where = list(range(1, len(items) + 1))
+        rules_name = "rule"
+    located = [replace(it, location=Location(rules_name, ln)) for it, ln in zip(items, where)]
+    h = s.host
+    return lint(located, arch=h.arch, host_checks=False, auditctl_version=h.auditctl_version)
 
 
 def _isdir(res):
