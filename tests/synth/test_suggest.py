@@ -231,6 +231,17 @@ def test_lint_findings_name_their_line_in_the_emitted_rules_file(tmp_path):
     assert sorted((f.id, f.line) for f in s.lint) == sorted((f.id, f.line) for f in ref if f.line)
 
 
+def test_b32_none_says_once_instead_of_a_tr102_per_rule(tmp_path):
+    p = tmp_path / "plain.txt"
+    p.write_text(NO_SIDECAR_SUDO, encoding="utf-8")
+    s = suggest([str(p)], SuggestOptions(auditctl_version="3.0.9", b32="none"))
+    assert len(s.rules) > 1
+    assert not [f for f in s.lint if f.id == "TR102"], s.lint
+    assert sum("b32 turned off" in n for n in s.notes) == 1
+    s2 = suggest([str(p)], SuggestOptions(auditctl_version="3.0.9", b32="pairs"))
+    assert not any("b32 turned off" in n for n in s2.notes)
+
+
 def test_attack_keys():
     s = suggest([str(SEED)], SuggestOptions(auditctl_version="3.0.9", attack=True, focus=("priv",)))
     assert any("key=tr-priv-T1548.003" in ln for ln in _rules(s))

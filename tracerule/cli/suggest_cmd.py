@@ -129,6 +129,10 @@ def suggest_cmd(
     if s.missed:
         typer.echo("tracerule: these rules MISS recorded events of: "
                    + ", ".join(f"{c.target} ({', '.join(c.missed[:3])})" for c in s.missed), err=True)
+    from tracerule.synth.pipeline import B32_OFF
+
+    if B32_OFF in s.notes:
+        typer.echo(f"tracerule: {B32_OFF}", err=True)
     bad = [f for f in s.lint if f.severity.value in ("medium", "high", "error")]
     for f in bad:
         typer.echo(f"tracerule: lint {f.severity.value} [{f.id}] at {f.file}:{f.line}: {f.message}", err=True)

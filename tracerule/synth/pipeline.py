@@ -337,7 +337,8 @@ def read_trace(path: str, sidecar="auto", *, uid: int | None = None, auid: int |
 
 def _lint(s: Suggestion, items: list, rules_name: str) -> list:
     """Step ``lint`` on the rules as emitted: each item located at its line in the rules file
-    (:func:`tracerule.synth.output.rules_text`, named ``rules_name``), so a finding names its rule."""
+    (:func:`tracerule.synth.output.rules_text`, named ``rules_name``), so a finding names its rule.
+    With ``--b32 none`` the per-rule TR102 (no b32 twin) is dropped: said once in a note instead."""
     if not items:
         return []
     from tracerule.audit.lint import lint
@@ -351,7 +352,18 @@ def _lint(s: Suggestion, items: list, rules_name: str) -> list:
         rules_name = "rule"
     located = [replace(it, location=Location(rules_name, ln)) for it, ln in zip(items, where)]
     h = s.host
-    return lint(located, arch=h.arch, host_checks=False, auditctl_version=h.auditctl_version)
+    found = lint(located, arch=h.arch, host_checks=False, auditctl_version=h.auditctl_version)
+    if h.b32 == "none":
+        n = sum(1 for f in found if f.id == "TR102")
+        found = [f for f in found if f.id != "TR102"]
+        if n:
+            s.notes.append(B32_OFF)
+    return found
+
+
+#: said once when ``--b32 none`` leaves every b64 rule without a twin (instead of one TR102 each)
+B32_OFF = ("b32 turned off (--b32 none): no b32 twins and no b32 catch-all, so 32-bit syscalls "
+           "(int 0x80, 32-bit programs) bypass every rule")
 
 
 def _isdir(res):
