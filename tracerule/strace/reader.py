@@ -53,6 +53,7 @@ FAST_CHUNK_SIZE = 1 << 18          # names mode: smaller chunks bound the per-ta
 SNIFF_LINES = 50
 _BUFFER_LIMIT = 100_000            # events held while the first task's pid is unknown
 _CREATION = frozenset({"clone", "clone2", "clone3", "fork", "vfork"})
+_EXECS = frozenset({"execve", "execveat"})
 _ROOT_LEARN = frozenset({"set_tid_address", "getpid", "gettid"})
 _INTERNAL = _CREATION | _ROOT_LEARN
 _BODY_OK = G._BODY_START.match
@@ -625,7 +626,12 @@ class TraceReader:
         find = buf.find
         heap: list[int] = []
         forced: set[int] = set()          # positions some reason other than a new tid asks for
-        for needle in (b" <detached ...>", b" <pid changed to ")[0 if tached else 1:]:
+        # " <pid changed to N ...>" ends only an execve/execveat entry (strace's maybe_switch_tcbs):
+        # when both are candidate names the candidate regex meets that line anyway
+        needles = (b" <detached ...>",) if tached else ()
+        if not _EXECS <= self.names:
+            needles += (b" <pid changed to ",)
+        for needle in needles:
             i = find(needle)
             while i >= 0:
                 p = buf.rfind(b"\n", 0, i)
