@@ -319,7 +319,38 @@ def _hostile_trace(d: Path, name: bytes) -> Path:
     ], [file_entry(p, ino=77)], uid=0, auid=1001)
 
 
-_BASE = None
+_BENIGN = "benign"
+_BENIGN_S = None
+
+
+def _benign():
+    """The suggestion for the hostile-name trace with a benign name (computed once, in its own dir)."""
+    global _BENIGN_S
+    if _BENIGN_S is None:
+        import tempfile
+
+        d = Path(tempfile.mkdtemp(prefix="tracerule-benign-"))
+        _BENIGN_S = suggest([str(_hostile_trace(d, _BENIGN.encode()))], OPTS)
+        shutil.rmtree(d, ignore_errors=True)
+    return _BENIGN_S
+
+
+def _expected_rules(name: bytes) -> list[str]:
+    """What suggest must emit for ``name``, from the benign trace alone: a name safe to write stands
+    where the benign one stood; an unsafe one takes the exe=/path= candidates away, so each target
+    gets the narrowest of the benign ladder's rungs that does not name the file."""
+    from tracerule.audit.rules.safety import problem
+    from tracerule.synth.assemble import assemble
+
+    s = _benign()
+    n = name.decode("utf-8", "surrogateescape")
+    exe, path = f"/usr/bin/{_BENIGN}", f"/etc/sudoers.d/{_BENIGN}"
+    if problem(f"/usr/bin/{n}", what="exe") is None and problem(f"/etc/sudoers.d/{n}", what="path") is None:
+        return [ln.replace(exe, f"/usr/bin/{n}").replace(path, f"/etc/sudoers.d/{n}") for ln in _rules(s)]
+    chosen = {lad.target.id: next(r.level for r in lad.rungs
+                                  if not any(_BENIGN in canonical(it) for it in r.rules))
+              for lad in s.ladders}
+    return [canonical(r.item) for r in assemble(s.ladders, chosen, host=s.host.arch, b32=s.host.b32)]
 
 
 def _rule_lines(text: str) -> list[str]:
@@ -334,13 +365,12 @@ def test_hostile_names_never_add_drop_or_change_rules(tmp_path_factory, name):
     s = suggest([str(_hostile_trace(d, name))], OPTS)
     text = rules_text(s)
     lines = _rule_lines(text)
-    # every non-comment line parses as exactly one rule, and the set is what suggest built
+    # the rules file holds exactly the rules the benign trace predicts: none added, dropped or changed
     res = parse_text(text)
     assert not res.errors
-    assert [canonical(i) for i in res.items] == _rules(s)
+    assert [canonical(i) for i in res.items] == _expected_rules(name)
+    assert _rules(s) == _expected_rules(name)
     assert len(lines) == len(s.rules)
-    # no rule carries a value that is not the name itself: an unsafe name drops the exe/path
-    # candidates (said in notes) and never alters another rule
     for ln in lines:
         assert ln.startswith("-a always,exit") or ln.startswith("-w ")
         assert "\n" not in ln
