@@ -76,3 +76,30 @@ def test_names_mode_thread_exec_matches_full_mode(tmp_path, names):
     sub = list(TraceReader(path, names=frozenset(names)))
     assert sub == [e for e in full if not isinstance(e, Syscall) or e.name in names]
     assert any(type(e).__name__ == "PidChanged" for e in sub)
+
+
+FIRST_LINE_EXIT = """\
+300 10:00:00.000001 execve("/bin/sh", ["sh"], 0x7ffd /* 3 vars */) = 0
+300 10:00:00.000002 fcntl(1, F_DUPFD, 10 <unfinished ...>
+301 10:00:00.000003 +++ exited with 2 +++
+300 10:00:00.000004 <... fcntl resumed>) = 11
+300 10:00:00.000005 execve("/bin/x", ["x"], 0x1 /* 1 var */) = -1 EACCES (Permission denied)
+302 10:00:00.000006 this line is not strace output
+300 10:00:00.000007 wait4(-1, NULL, 0, NULL) = 301
+302 10:00:00.000008 getpid() = 302
+300 10:00:00.000009 clone(child_stack=NULL, flags=SIGCHLD) = 301
+301 10:00:00.000010 exit_group(0) = ?
+301 10:00:00.000011 +++ exited with 0 +++
+300 10:00:00.000012 +++ exited with 0 +++
+"""
+
+
+@pytest.mark.parametrize("names", [{"execve", "wait4", "clone"}, {"getpid"}, {"exit_group"}])
+def test_names_mode_new_task_first_line_exit_or_bad(tmp_path, names):
+    # a task whose first line ends it, or whose first line is unreadable: the lines after it (of
+    # other tasks) are still read, in order
+    path = tmp_path / "t.txt"
+    path.write_text(FIRST_LINE_EXIT)
+    full = list(TraceReader(path))
+    sub = list(TraceReader(path, names=frozenset(names)))
+    assert sub == [e for e in full if not isinstance(e, Syscall) or e.name in names]

@@ -741,14 +741,15 @@ class TraceReader:
                 return
             if p > last:
                 slow(p)
-            while tid not in seen:
-                # a bad line makes no task: the next line of the tid may
-                p = find(b"\n", last + 1)
-                if p >= 0:
-                    p = next_of(tb, p)
-                if p < 0:
-                    break
-                slow(p)
+            if tid not in seen:
+                # a bad line makes no task: the next line of the tid may.  Read it in its turn (the
+                # lines before it are still to be read; a task whose first line ended it, "+++
+                # exited", is no bad line: its next line is a new task anyway)
+                e = find(b"\n", p + 1)
+                q = next_of(tb, e) if e >= 0 else -1
+                if q > p:
+                    newat[q] = nt
+                    heappush(heap, q)
 
         stacked = False
         for m in st.cap.finditer(buf):
