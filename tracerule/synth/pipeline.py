@@ -133,13 +133,16 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     # step read
     graphs = []
     scanned: list = []
+    kept: list = []
     for p in paths:
         if not os.path.exists(p):
             raise InputError(f"{p}: no such file or directory")
         sc = opts.sidecar if len(paths) == 1 else "auto"
-        g, evs = read_trace(p, sc, uid=opts.uid, auid=opts.auid)
+        kv: list = []
+        g, evs = read_trace(p, sc, uid=opts.uid, auid=opts.auid, kept=kv)
         graphs.append(g)
         scanned.append(evs)
+        kept.append(kv if evs is not None else None)
     from tracerule.sidecar import read_sidecar
 
     sidecars = [read_sidecar(g.sidecar_used) if g.sidecar_used else None for g in graphs]
@@ -213,7 +216,7 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
         from tracerule.synth import build as B
 
         names = wanted_names(B.expand(cand, host.arch, host.b32), host.arch)
-        recs = trace_records(list(zip(paths, graphs)), names)
+        recs = trace_records(list(zip(paths, graphs)), names, kept if opts.replay else None)
     elif not same_arch:
         s.notes.append(f"rules are for {host.arch}, the trace is from {host.trace_arch}: coverage is checked "
                        "on the targets' own events mapped to that arch, noise is not measured")
@@ -296,10 +299,12 @@ def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     return s
 
 
-def read_trace(path: str, sidecar="auto", *, uid: int | None = None, auid: int | None = None):
+def read_trace(path: str, sidecar="auto", *, uid: int | None = None, auid: int | None = None,
+               kept: list | None = None):
     """Step ``read``: the process graph and the target scan's syscall events in ONE pass over a trace
     file (an ``-ff`` set: the graph only; the scan reads it again).  ``uid``/``auid``: the start
-    credentials the user states (as ``build_graph``)."""
+    credentials the user states (as ``build_graph``).  ``kept``: a list that gets the syscall events
+    of :func:`tracerule.synth.replay.replay_keep_names` (so replay need not read the trace again)."""
     from tracerule.graph import build_graph
 
     if not os.path.isfile(path):
@@ -319,14 +324,22 @@ def read_trace(path: str, sidecar="auto", *, uid: int | None = None, auid: int |
         sc = sidecar
     gnames = NAMES_DECORATED if fds_decorated(path) else NAMES
     scan = scan_names()
-    reader = TraceReader(path, names=gnames | scan)
+    rk = frozenset()
+    if kept is not None:
+        from tracerule.synth.replay import replay_keep_names
+
+        rk = replay_keep_names()
+    reader = TraceReader(path, names=gnames | scan | rk)
     b = GraphBuilder(sidecar=sc, uid=uid, auid=auid, source=path)
     feed = b.feed
     events = []
     keep = events.append
+    rkeep = kept.append if kept is not None else None
     for ev in reader:
         if type(ev) is Syscall:
             name = ev.name
+            if name in rk:
+                rkeep(ev)
             if name in scan and scan_keep(ev):
                 keep(ev)
             if name not in gnames:

@@ -43,14 +43,62 @@ def wanted_names(items, host: str) -> frozenset[str] | None:
     return frozenset(out)
 
 
-def trace_records(paths_graphs, names) -> list:
-    """Kernel-view records of the traces (only ``names``), via :mod:`tracerule.audit.enrich`."""
-    from tracerule.audit.enrich import enrich
+#: syscalls whose events the read step keeps for replay (rare lines: the trace is then not read
+#: again when the candidate rules name only these); frequent ones (open, openat ...) are not kept
+REPLAY_KEEP = frozenset({
+    "execve", "execveat", "connect", "chown", "fchown", "lchown", "fchownat", "chown32", "fchown32",
+    "lchown32", "chmod", "fchmod", "fchmodat", "fchmodat2", "setuid", "setgid", "setreuid", "setregid",
+    "setresuid", "setresgid", "setfsuid", "setfsgid", "setuid32", "setgid32", "setreuid32",
+    "setregid32", "setresuid32", "setresgid32", "setfsuid32", "setfsgid32", "mount", "umount",
+    "umount2", "pivot_root", "ptrace", "init_module", "finit_module", "delete_module", "unshare",
+    "setns", "chdir", "fchdir", "prctl", "personality"})
+#: the arches whose ``syscall_0x..`` forms of :data:`REPLAY_KEEP` the read step asks for too
+REPLAY_ARCHES = ("x86_64", "i386")
+
+
+def replay_keep_names() -> frozenset[str]:
+    """:data:`REPLAY_KEEP` and their ``syscall_0x..`` forms (unknown-name lines) on x86_64/i386."""
+    from tracerule.audit.tables import table
+
+    out = set(REPLAY_KEEP)
+    for a in REPLAY_ARCHES:
+        t = table(a)
+        for n in REPLAY_KEEP:
+            try:
+                nr = t.nr(n)
+            except Exception:  # noqa: BLE001 - a name this arch has not
+                nr = None
+            if nr is not None:
+                out.add(f"syscall_{nr:#x}")
+    return frozenset(out)
+
+
+def trace_records(paths_graphs, names, kept=None) -> list:
+    """Kernel-view records of the traces (only ``names``), via :mod:`tracerule.audit.enrich`.
+    ``kept``: per trace, the syscall events of :func:`replay_keep_names` its read step kept (or
+    None); used instead of reading the trace again when ``names`` (and enrich's own state names)
+    are all among them."""
+    from tracerule.audit import enrich as EN
 
     recs = []
-    for path, graph in paths_graphs:
-        recs.extend(enrich(path, graph, names=names))
+    kept = kept or [None] * len(paths_graphs)
+    for (path, graph), evs in zip(paths_graphs, kept):
+        if evs is not None and names is not None and graph is not None and _can_reuse(EN, names):
+            want = frozenset(names) | EN.STATE_NAMES
+            en = EN.Enricher(path, graph, names=names)
+            en._done = True
+            en._index()
+            recs.extend(en._run([e for e in evs if e.name in want]))
+            continue
+        recs.extend(EN.enrich(path, graph, names=names))
     return recs
+
+
+def _can_reuse(EN, names) -> bool:
+    state = getattr(EN, "STATE_NAMES", None)
+    if state is None or not all(hasattr(EN.Enricher, a) for a in ("_index", "_run")):
+        return False
+    return (frozenset(names) | state) <= replay_keep_names()
 
 
 def replay(items, records, targets, *, host: str, resolver) -> tuple[list[Coverage], dict[int, int], dict]:
