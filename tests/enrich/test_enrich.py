@@ -438,3 +438,50 @@ def test_unknown_errno_record_failed_with_exit_unknown(tmp_path):
     r = by_line(records(p)[0])
     assert (r[2].exit, r[2].success) == (None, False)
     assert (r[3].exit, r[3].success) == (-531, False)
+
+
+def test_record_needs_registers_per_syscall_and_partial_decode(tmp_path):
+    from tracerule.audit.enrich import ArgRegisters, record_needs
+
+    x = table("x86_64")
+    c = compile_rules(parse_text("-a always,exit -F arch=b64 -S openat -F a2&0x3 -k w\n"
+                                 "-a always,exit -F arch=b64 -S kill -F a1=9 -F a0=1 -k k\n"
+                                 "-a always,exit -F arch=b64 -S execve -k e\n").items,
+                      file_identity=literal_resolver)
+    need = record_needs(c)
+    assert "args" not in need
+    (regs,) = [n for n in need if isinstance(n, ArgRegisters)]
+    assert regs.by_nr() == {x.nr("openat"): (2,), x.nr("kill"): (0, 1)}
+    # perm= or a register field on every syscall: everything decoded
+    c2 = compile_rules(parse_text("-a always,exit -F arch=b64 -S openat -F perm=w -k w\n").items,
+                       file_identity=literal_resolver)
+    assert "args" in record_needs(c2)
+    p = trace(tmp_path, """
+100 openat(AT_FDCWD</w>, "f", O_RDONLY|O_CLOEXEC) = 3</w/f>
+100 kill(100, SIGTERM) = 0
+100 socket(AF_INET6, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 4<TCPv6:[1]>
+100 openat(AT_FDCWD</w>, "f", O_RDONLY|O_CLOEXEC) = 3</w/f>
+""", sidecar=ROOT_SC)
+    full = by_line(records(p)[0])
+    part = by_line(records(p, need=need)[0])
+    assert (part[1].a0, part[1].a1, part[1].a2, part[1].a3) == (None, None, full[1].a2, None)
+    assert (part[4].a0, part[4].a1, part[4].a2, part[4].a3) == (None, None, full[4].a2, None)
+    assert (part[2].a0, part[2].a1, part[2].a2) == (full[2].a0, full[2].a1, None)
+    assert (part[3].a0, part[3].a1, part[3].a2) == (None, None, None)    # no rule reads socket's
+    with_args = by_line(records(p, need=set(need) | {"args"})[0])
+    assert [(r.a0, r.a1, r.a2, r.a3) for r in with_args.values()] == \
+        [(r.a0, r.a1, r.a2, r.a3) for r in full.values()]
+
+
+def test_memoised_registers_equal_the_plain_decode():
+    from tracerule.audit import _enrich_args as E
+
+    texts = ['AT_FDCWD</w>, "f", O_RDONLY|O_CLOEXEC', '3</x>, 0x10, 5', "", "100, SIGTERM",
+             "child_stack=NULL, flags=CLONE_VM|SIGCHLD, child_tidptr=0x7f84"]
+    for base in ("openat", "clone", "kill", "fork"):
+        for t in texts:
+            for _ in range(2):
+                assert E.registers(base, t, "x86_64") == E._registers(base, t, "x86_64")
+                assert E.registers_some(base, t, "i386", (1, 2)) == \
+                    tuple(v if i in (1, 2) else None
+                          for i, v in enumerate(E._registers(base, t, "i386")))

@@ -103,8 +103,69 @@ def scalar(tok: str | None) -> int | None:
     return parse_flags(t, CONSTANTS)
 
 
+_MISS = object()
+#: scalar() of tokens seen (flag expressions and fds repeat a lot); cleared when it grows large
+_SCALAR_MEMO: dict = {}
+_MEMO_MAX = 200_000
+_MEMO_TEXT = 512       #: longer argument texts are not memoised (execve's argv/envp ...)
+
+
+def scalar_cached(tok: str) -> int | None:
+    """:func:`scalar` through a bounded memo (a pure function of the token)."""
+    v = _SCALAR_MEMO.get(tok, _MISS)
+    if v is _MISS:
+        v = scalar(tok)
+        if len(_SCALAR_MEMO) >= _MEMO_MAX:
+            _SCALAR_MEMO.clear()
+        _SCALAR_MEMO[tok] = v
+    return v
+
+
+def registers_some(base: str, args: str, arch: str, indices) -> tuple:
+    """Like :func:`registers`, but only the registers in ``indices`` are decoded; the others are
+    None (unknown).  Only for a caller that never reads the others."""
+    if base in _ARCH_DEPENDENT or not args or len(args) > _MEMO_TEXT:
+        r = registers(base, args, arch)
+        return tuple(r[i] if i in indices else None for i in range(4))
+    key = (args, indices)
+    out = _SOME_MEMO.get(key)
+    if out is not None:
+        return out
+    toks = split_args(args)
+    regs = [None, None, None, None]
+    n = len(toks)
+    for i in indices:
+        if i < n:
+            regs[i] = scalar_cached(toks[i])
+    out = tuple(regs)
+    if len(_SOME_MEMO) >= _MEMO_MAX:
+        _SOME_MEMO.clear()
+    _SOME_MEMO[key] = out
+    return out
+
+
+#: syscalls whose registers are not a function of the argument text alone
+_ARCH_DEPENDENT = frozenset({"clone", "fork", "vfork"})
+#: registers_some() / registers() of argument texts seen (the same texts repeat: a program's
+#: openat of its libraries ...); bounded like :data:`_SCALAR_MEMO`
+_SOME_MEMO: dict = {}
+_REG_MEMO: dict = {}
+
+
 def registers(base: str, args: str, arch: str) -> tuple:
     """(a0, a1, a2, a3) as the kernel saved them at entry, None where unknown."""
+    if base in _ARCH_DEPENDENT or not args or len(args) > _MEMO_TEXT:
+        return _registers(base, args, arch)
+    out = _REG_MEMO.get(args)
+    if out is None:
+        out = _registers(base, args, arch)
+        if len(_REG_MEMO) >= _MEMO_MAX:
+            _REG_MEMO.clear()
+        _REG_MEMO[args] = out
+    return out
+
+
+def _registers(base: str, args: str, arch: str) -> tuple:
     toks = split_args(args) if args else []
     if base == "clone":
         named = {}
@@ -128,7 +189,7 @@ def registers(base: str, args: str, arch: str) -> tuple:
         return 0, 0, 0, 0   # no arguments: registers hold leftovers, but nothing is passed
     out = [None, None, None, None]
     for i, t in enumerate(toks[:4]):
-        out[i] = scalar(t)
+        out[i] = scalar_cached(t)
     if len(toks) < 4 and not args.endswith("..."):
         # fewer printed arguments than registers: the rest were not passed (value unknown)
         pass

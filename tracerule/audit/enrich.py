@@ -47,7 +47,7 @@ from tracerule.strace.values import (decode_string, fd_value, open_info, parse_i
                                      prctl_info, split_args)
 
 __all__ = ["enrich", "Enricher", "EnrichStats", "rule_syscall_names", "record_needs", "STATE_NAMES",
-           "BUFFER_LIMIT"]
+           "BUFFER_LIMIT", "ArgRegisters"]
 
 BUFFER_LIMIT = 400_000
 #: syscalls read for the enrichment's own state (cwd, comm, personality)
@@ -128,10 +128,13 @@ def record_needs(compiled) -> frozenset[str]:
     devmajor/minor), ``saddr`` (saddr_fam)."""
     from tracerule.audit.rules.model import Comparison, Field
 
-    need: set[str] = set()
+    need: set = set()
+    regs: dict[int, set[int]] = {}
+    all_args = False
     for info in compiled.rules:
         if info.via == "watch":
             need.add("names")
+        sc = info.rule.syscalls
         for t in info.rule.fields:
             if isinstance(t, Comparison):
                 if "obj_uid" in (t.left, t.right) or "obj_gid" in (t.left, t.right):
@@ -140,14 +143,35 @@ def record_needs(compiled) -> frozenset[str]:
             if not isinstance(t, Field):
                 continue
             n = t.name
-            if n in ("a0", "a1", "a2", "a3", "perm"):
-                need.add("args")
+            if n in ("a0", "a1", "a2", "a3"):
+                if sc is None or sc.all:
+                    all_args = True
+                else:
+                    for nr in sc.numbers:
+                        regs.setdefault(nr, set()).add(int(n[1]))
+            elif n == "perm":
+                all_args = True
             elif n in ("path", "dir", "filetype", "inode", "obj_uid", "obj_gid", "devmajor",
                        "devminor") or n.startswith("obj_"):
                 need.add("names")
             elif n == "saddr_fam":
                 need.add("saddr")
+    if all_args:
+        need.add("args")
+    elif regs:
+        need.add(ArgRegisters((nr, frozenset(v)) for nr, v in regs.items()))
     return frozenset(need)
+
+
+class ArgRegisters(frozenset):
+    """A :func:`record_needs` item: only these argument registers are looked at -- pairs
+    (syscall number as the rules' masks hold it, frozenset of register indices 0..3).  Records
+    of other syscall numbers get a0..a3 None, and the others registers of these None too (no
+    rule reads them: a rule's fields are only evaluated where its mask holds the number).  The
+    plain ``"args"`` item (everything decoded) wins over it."""
+
+    def by_nr(self) -> dict:
+        return {nr: tuple(sorted(ix)) for nr, ix in self}
 
 
 def enrich(source, graph=None, *, names: Iterable[str] | None = None, sidecar="auto",
@@ -184,6 +208,15 @@ class Enricher:
         #: what to compute: "args", "names", "saddr" (None: everything); parts not computed are
         #: None in the records (unknown), so a consumer that looks at them gets assumptions
         self.need = None if need is None else frozenset(need)
+        #: syscall number -> register indices to decode, when only some are needed (else None)
+        self._regs = None
+        if self.need is not None and "args" not in self.need:
+            regs: dict = {}
+            for x in self.need:
+                if isinstance(x, ArgRegisters):
+                    for nr, ix in x.by_nr().items():
+                        regs[nr] = tuple(sorted(set(regs.get(nr, ())) | set(ix)))
+            self._regs = regs
         if not isinstance(source, (str, os.PathLike)):
             raise TypeError("enrich: source must be a trace path")
         self.source = str(source)
@@ -557,6 +590,10 @@ class Enricher:
             a0 = E.SOCKETCALL[base]
         elif need is None or "args" in need:
             a0, a1, a2, a3 = E.registers(base, args, _ARCH_OF.get(arch, "x86_64"))
+        else:
+            ix = self._regs.get(nr)
+            if ix:
+                a0, a1, a2, a3 = E.registers_some(base, args, _ARCH_OF.get(arch, "x86_64"), ix)
         exit_v = E.exit_value(ev.ret, ev.errno)
         if name in ("exit", "exit_group"):
             exit_v = None
