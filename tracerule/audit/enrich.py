@@ -32,6 +32,7 @@ trace is read a second time instead).
 """
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 import socket
@@ -243,6 +244,7 @@ class Enricher:
         self._states: dict = {}
         self._by_tid: dict = {}
         self._tidcomm: dict = {}
+        self._nrs: dict = {}
         self._done = False
 
     # ---- driving -----------------------------------------------------------------------------
@@ -266,15 +268,25 @@ class Enricher:
         b = GraphBuilder(sidecar=self.sidecar, uid=uid, gid=gid, auid=auid, source=self.source)
         feed = b.feed
         buf: list | None = []
-        for ev in reader:
-            feed(ev)
-            if buf is not None and type(ev) is Syscall and (keep is None or ev.name in keep):
-                buf.append(ev)
-                if len(buf) > BUFFER_LIMIT:
-                    buf = None
-        self.graph = b.finish(reader.report)
-        self.report = reader.report
-        self._index()
+        # the read allocates many long-lived objects (events, graph) and no cycles worth
+        # collecting: the cyclic GC's passes over them cost ~10% of the run.  Off for this loop
+        # and the graph's completion only (no yield: no caller code runs meanwhile), restored
+        # even on an error.
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            for ev in reader:
+                feed(ev)
+                if buf is not None and type(ev) is Syscall and (keep is None or ev.name in keep):
+                    buf.append(ev)
+                    if len(buf) > BUFFER_LIMIT:
+                        buf = None
+            self.graph = b.finish(reader.report)
+            self.report = reader.report
+            self._index()
+        finally:
+            if gc_was:
+                gc.enable()
         if buf is not None:
             yield from self._run(buf)
             return
@@ -542,15 +554,10 @@ class Enricher:
             if pi is not None and pi.comm is not None:
                 self._tidcomm[ev.tid] = (ev.line, _text(pi.comm)[:15])
 
-    def _record(self, st: _PState, ev: Syscall, name: str, tid: int, line: int, tables,
-                audit_arch) -> Record | None:
-        stats = self.stats
-        if name == "???" or name.startswith("???"):
-            stats.unnamed += 1
-            return None
-        entry = ev.entry_line or line
-        ex = st.exec_by_line.get(line) if name in ("execve", "execveat") else None
-        arch = ex.arch if ex is not None else self._arch(st, entry)
+    @staticmethod
+    def _number(name: str, arch: str, tables) -> tuple:
+        """(base name, arch, table, number or None, arch switched) of a syscall name printed in
+        ``arch`` (a pure function of its arguments: cached per (name, arch))."""
         base = name
         if "#" in base:        # x32 "readv#64"
             base = base.split("#", 1)[0]
@@ -564,13 +571,29 @@ class Enricher:
                 other = tables.get("b32" if arch == "b64" else "b64")
                 n2 = other.nr(base) if other is not None else None
                 if n2 is not None:
-                    arch = "b32" if arch == "b64" else "b64"
-                    nr = n2
-                    t = other
-                    stats.arch_fixed += 1
-                else:
-                    stats.unknown_names[base] = stats.unknown_names.get(base, 0) + 1
-                    return None
+                    return base, "b32" if arch == "b64" else "b64", other, n2, True
+                return base, arch, t, None, False
+        return base, arch, t, nr, False
+
+    def _record(self, st: _PState, ev: Syscall, name: str, tid: int, line: int, tables,
+                audit_arch) -> Record | None:
+        stats = self.stats
+        if name == "???" or name.startswith("???"):
+            stats.unnamed += 1
+            return None
+        entry = ev.entry_line or line
+        ex = st.exec_by_line.get(line) if name in ("execve", "execveat") else None
+        arch = ex.arch if ex is not None else self._arch(st, entry)
+        key = (name, arch)
+        hit = self._nrs.get(key)
+        if hit is None:
+            hit = self._nrs[key] = self._number(name, arch, tables)
+        base, arch, t, nr, fixed = hit
+        if nr is None:
+            stats.unknown_names[base] = stats.unknown_names.get(base, 0) + 1
+            return None
+        if fixed:
+            stats.arch_fixed += 1
         if ev.scno is not None and ev.scno != nr:
             nr = ev.scno
         if arch == "x32":
