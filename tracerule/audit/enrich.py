@@ -284,15 +284,21 @@ class Enricher:
             self.graph = b.finish(reader.report)
             self.report = reader.report
             self._index()
+            # and the records' pass then finds them in the permanent generation: its collections
+            # (it yields to the caller: GC stays on) do not walk them again; unfrozen at the end
+            gc.freeze()
         finally:
             if gc_was:
                 gc.enable()
-        if buf is not None:
-            yield from self._run(buf)
-            return
-        self.stats.passes = 2
-        reader2 = TraceReader(self.source, names=keep)
-        yield from self._run(reader2)
+        try:
+            if buf is not None:
+                yield from self._run(buf)
+                return
+            self.stats.passes = 2
+            reader2 = TraceReader(self.source, names=keep)
+            yield from self._run(reader2)
+        finally:
+            gc.unfreeze()
 
     def _index(self) -> None:
         by: dict[int, list] = {}
