@@ -485,3 +485,15 @@ def test_memoised_registers_equal_the_plain_decode():
                 assert E.registers_some(base, t, "i386", (1, 2)) == \
                     tuple(v if i in (1, 2) else None
                           for i, v in enumerate(E._registers(base, t, "i386")))
+
+
+@_pytest.mark.parametrize("names", [{"openat", "execve", "setresuid"}, {"write", "read"}, None])
+def test_graph_built_in_the_read_equals_build_graph(names):
+    # the read feeds the builder what build_graph() reads (fewer syscalls for a -yy trace)
+    from tracerule.graph import build_graph
+    from tracerule.graph.render import render_json
+
+    src = SAMPLES / "sudo_docker_alice_tt_T_yy.txt"
+    e = Enricher(src, names=names)
+    assert sum(1 for _ in e) > 0
+    assert render_json(e.graph) == render_json(build_graph(src))

@@ -252,7 +252,9 @@ class Enricher:
         if self._done:
             raise RuntimeError("an Enricher is iterated once")
         self._done = True
-        from tracerule.graph.build import NAMES as GRAPH_NAMES, GraphBuilder
+        from tracerule.graph.build import (NAMES as GRAPH_NAMES,
+                                           NAMES_DECORATED as GRAPH_NAMES_DECORATED, GraphBuilder,
+                                           fds_decorated)
         from tracerule.strace.reader import TraceReader
 
         keep = None if self.names is None else self.names | STATE_NAMES
@@ -262,7 +264,10 @@ class Enricher:
             yield from self._run(reader)
             self.report = reader.report
             return
-        read = None if keep is None else keep | GRAPH_NAMES
+        # the syscalls the graph needs, as build_graph() picks them: fewer when the trace shows
+        # -y fd decorations (no close/dup/fcntl/open bookkeeping then)
+        gnames = GRAPH_NAMES_DECORATED if fds_decorated(self.source) else GRAPH_NAMES
+        read = None if keep is None else keep | gnames
         reader = TraceReader(self.source, names=read)
         uid, gid, auid = self.creds_given
         b = GraphBuilder(sidecar=self.sidecar, uid=uid, gid=gid, auid=auid, source=self.source)
@@ -276,8 +281,13 @@ class Enricher:
         gc.disable()
         try:
             for ev in reader:
-                feed(ev)
-                if buf is not None and type(ev) is Syscall and (keep is None or ev.name in keep):
+                if type(ev) is not Syscall:
+                    feed(ev)
+                    continue
+                name = ev.name
+                if keep is None or name in gnames:   # as build_graph() would read (names mode)
+                    feed(ev)
+                if buf is not None and (keep is None or name in keep):
                     buf.append(ev)
                     if len(buf) > BUFFER_LIMIT:
                         buf = None
