@@ -211,6 +211,10 @@ class Enricher:
         self.need = None if need is None else frozenset(need)
         #: syscall number -> register indices to decode, when only some are needed (else None)
         self._regs = None
+        #: (all registers, PATH items, saddr_fam) to compute
+        self._needs = (self.need is None or "args" in self.need,
+                       self.need is None or "names" in self.need,
+                       self.need is None or "saddr" in self.need)
         if self.need is not None and "args" not in self.need:
             regs: dict = {}
             for x in self.need:
@@ -599,7 +603,12 @@ class Enricher:
             return None
         entry = ev.entry_line or line
         ex = st.exec_by_line.get(line) if name in ("execve", "execveat") else None
-        arch = ex.arch if ex is not None else self._arch(st, entry)
+        if ex is not None:
+            arch = ex.arch
+        elif len(st.arches) == 1:
+            arch = st.arches[0]
+        else:
+            arch = self._arch(st, entry)
         key = (name, arch)
         hit = self._nrs.get(key)
         if hit is None:
@@ -617,7 +626,7 @@ class Enricher:
         aarch = audit_arch.get(arch, audit_arch["b64"])
         args = ev.args or ""
         a0 = a1 = a2 = a3 = None
-        need = self.need
+        all_args, need_names, need_saddr = self._needs
         socketcall = arch == "b32" and base in E.SOCKETCALL and (
             ev.scno is None or ev.scno == 102) and "socketcall" in t.by_name
         if socketcall and ev.scno is None and t.nr(base) is not None:
@@ -627,13 +636,13 @@ class Enricher:
         if socketcall:
             nr = t.nr("socketcall")
             a0 = E.SOCKETCALL[base]
-        elif need is None or "args" in need:
+        elif all_args:
             a0, a1, a2, a3 = E.registers(base, args, _ARCH_OF.get(arch, "x86_64"))
         else:
             ix = self._regs.get(nr)
             if ix:
                 a0, a1, a2, a3 = E.registers_some(base, args, _ARCH_OF.get(arch, "x86_64"), ix)
-        exit_v = E.exit_value(ev.ret, ev.errno)
+        exit_v = E.exit_value(ev.ret, ev.errno) if ev.errno else ev.ret
         if name in ("exit", "exit_group"):
             exit_v = None
         if exit_v is None and ev.errno and name not in ("exit", "exit_group"):
@@ -649,16 +658,15 @@ class Enricher:
                                                     or bisect_right(st.exec_lines, line) ==
                                                     bisect_right(st.exec_lines, tc[0])):
             comm = tc[1]
-        names = self._names(st, ev, base, args, failed, ex) if need is None or "names" in need \
-            else None
+        names = self._names(st, ev, base, args, failed, ex) if need_names else None
         if base not in E.SOCKADDR_SYSCALLS:
             saddr = NO_SOCKADDR
-        elif need is None or "saddr" in need:
+        elif need_saddr:
             saddr = E.saddr_family(base, args, failed)
         else:
             saddr = None
         oflags = None
-        if base == "openat2" and (need is None or "args" in need):
+        if base == "openat2" and all_args:
             oi = open_info(ev)
             oflags = oi.flags if oi is not None else None
         forced = base == "write" and not failed and "loginuid>" in args
