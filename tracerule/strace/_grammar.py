@@ -219,6 +219,9 @@ _CAP_RET = (
     r"|/\*[^*\n]*\*+(?:[^/*\n][^*\n]*\*+)*/))*))"
     r"(?:\ <(?P<dur>\d+(?:\.\d+)?)>)?(?=\n)"
 )
+#: names mode: the rest of a ``<... NAME resumed>`` line after its ``>``, ``ARGS) = RET``, captured
+#: as :data:`_CAP_RET` does (groups args, rt, ret, tail, dur; bytes; match at the rest's start)
+RESUMED_RET_B = re.compile(_CAP_RET[2:].encode("latin-1"))
 _CAP_NAME = r"(?P<name>[A-Za-z0-9_?][A-Za-z0-9_?#:]*+)"
 _NAME_FIRST_OK = re.compile(r"[A-Za-z0-9_?][A-Za-z0-9_?#:]*")
 TS_EXACT = re.compile(r"\d\d:\d\d:\d\d(?:\.\d+)?|\d{9,}(?:\.\d+)?")

@@ -698,6 +698,9 @@ class TraceReader:
         ts_exact = G.TS_EXACT_B.fullmatch
         new_syscall = _SYSCALL
         split_syscall = G.split_syscall
+        res_ret = G.RESUMED_RET_B.match
+        name_ok = G._NAME_OK.fullmatch
+        found = self._found
         heappop = heapq.heappop
         heappush = heapq.heappush
         count = buf.count
@@ -813,11 +816,38 @@ class TraceReader:
                 if p is None or rs < 0 or p.name != buf[rs + 5:me - 8].decode("utf-8", _SURR):
                     slow(s)
                     continue
-                rest = buf[me + 1:e].decode("utf-8", _SURR)
-                if rest[:1] == " " or rest.endswith("...>"):
+                if buf[me + 1:me + 2] == b" " or buf.endswith(b"...>", me + 1, e):
                     slow(s)
                     continue
                 name = p.name
+                if name in want:
+                    # the rest "ARGS) = RET" captured as a complete line is (the last ") +=" whose
+                    # remainder parses); the head must be "NAME(" + its first arguments
+                    rm = res_ret(buf, me + 1)
+                    if rm is not None and p.head[len(name):len(name) + 1] == "(" and name_ok(name) is not None:
+                        rargs, rt, ret_s, tail, dur = rm.groups()
+                        if dur is None or "f:T" in found:
+                            last = s
+                            cl += count(b"\n", cpos, s + 1)
+                            cpos = s + 1
+                            time = clock(ts.decode("ascii")) if ts else None
+                            del pending[tid]
+                            self._last_tid = tid
+                            if ret_s.isdigit() and (len(ret_s) == 1 or ret_s[0] != 48):
+                                ret = int(ret_s)
+                            else:
+                                ret = parse_ret(ret_s.decode("ascii"))
+                            ret_text = rt.decode("utf-8", _SURR)
+                            out.append(new_syscall(
+                                fname, lines_before + cl, tid, name,
+                                p.head[len(name) + 1:] + rargs.decode("utf-8", _SURR), ret,
+                                errno_of(ret, tail.decode("utf-8", _SURR)) if tail else None, ret_text,
+                                p.time if p.time is not None else time,
+                                float(dur) if dur is not None else None, p.line, COMPLETE, p.comm, p.scno))
+                            if name in internal:
+                                self._internal(tid, name, ret, ret_text)
+                            continue
+                rest = buf[me + 1:e].decode("utf-8", _SURR)
                 full = None
                 if name in want or name in internal:
                     full = p.head + rest
