@@ -497,3 +497,26 @@ def test_graph_built_in_the_read_equals_build_graph(names):
     e = Enricher(src, names=names)
     assert sum(1 for _ in e) > 0
     assert render_json(e.graph) == render_json(build_graph(src))
+
+
+def test_from_events_equals_reading_the_trace_again():
+    """suggest's replay hands enrich the events its own read kept; the records must be those of
+    a second read with the same names."""
+    from tests.conftest import SAMPLES
+    from tracerule.audit.enrich import Enricher, enrich
+    from tracerule.graph import build_graph
+    from tracerule.strace.events import Syscall
+    from tracerule.strace.reader import TraceReader
+
+    trace = str(SAMPLES / "sudo_docker_alice_tt_T_yy.txt")
+    g = build_graph(trace)
+    names = {"execve", "execveat", "connect", "setresuid"}
+    again = list(enrich(trace, g, names=names))
+    kept = [e for e in TraceReader(trace) if type(e) is Syscall]
+    reused = list(Enricher(trace, g, names=names).from_events(kept))
+    assert len(again) > 5
+    assert [vars_of(r) for r in reused] == [vars_of(r) for r in again]
+
+
+def vars_of(rec):
+    return tuple(getattr(rec, s) for s in type(rec).__slots__ if s not in ("names", "exe", "task"))

@@ -314,6 +314,22 @@ class Enricher:
         finally:
             gc.unfreeze()
 
+    def from_events(self, events) -> Iterator[Record]:
+        """The records of events already read from this trace (in file order), with the graph given
+        at construction -- for a caller that kept the events of a read of its own (suggest's
+        replay) instead of reading the trace again.  Syscalls outside ``names`` (and the state
+        enrich tracks) are skipped, as a read with ``names`` would."""
+        if self.graph is None:
+            raise ValueError("Enricher.from_events needs the trace's graph")
+        if self._done:
+            raise RuntimeError("an Enricher is iterated once")
+        self._done = True
+        self._index()
+        keep = None if self.names is None else self.names | STATE_NAMES
+        if keep is not None:
+            events = (e for e in events if type(e) is not Syscall or e.name in keep)
+        yield from self._run(events)
+
     def _index(self) -> None:
         by: dict[int, list] = {}
         for p in self.graph.processes:

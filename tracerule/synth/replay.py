@@ -83,22 +83,12 @@ def trace_records(paths_graphs, names, kept=None) -> list:
     recs = []
     kept = kept or [None] * len(paths_graphs)
     for (path, graph), evs in zip(paths_graphs, kept):
-        if evs is not None and names is not None and graph is not None and _can_reuse(EN, names):
-            want = frozenset(names) | EN.STATE_NAMES
-            en = EN.Enricher(path, graph, names=names)
-            en._done = True
-            en._index()
-            recs.extend(en._run([e for e in evs if e.name in want]))
+        if evs is not None and names is not None and graph is not None \
+                and (frozenset(names) | EN.STATE_NAMES) <= replay_keep_names():
+            recs.extend(EN.Enricher(path, graph, names=names).from_events(evs))
             continue
         recs.extend(EN.enrich(path, graph, names=names))
     return recs
-
-
-def _can_reuse(EN, names) -> bool:
-    state = getattr(EN, "STATE_NAMES", None)
-    if state is None or not all(hasattr(EN.Enricher, a) for a in ("_index", "_run")):
-        return False
-    return (frozenset(names) | state) <= replay_keep_names()
 
 
 def replay(items, records, targets, *, host: str, resolver) -> tuple[list[Coverage], dict[int, int], dict]:
