@@ -15,10 +15,11 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import reachable_tmpdir, sudo_id_user
 
 from tracerule.sidecar import read_sidecar, sidecar_path
 from tracerule.strace.events import Exit, Syscall
@@ -51,39 +52,15 @@ def graph_json(trace) -> dict:
 
 @pytest.fixture
 def test_user():
-    if shutil.which("useradd") is None or shutil.which("sudo") is None:
-        pytest.skip("useradd and sudo are needed")
-    name = "trrec" + uuid.uuid4().hex[:8]
-    dropin = Path("/etc/sudoers.d") / name
-    created = False
-    try:
-        subprocess.run(["useradd", "-M", "-s", "/bin/sh", name], check=True, capture_output=True)
-        created = True
-        dropin.write_text(f"{name} ALL=(root) NOPASSWD: /usr/bin/id\n")
-        os.chmod(dropin, 0o440)
-        chk = subprocess.run(["visudo", "-cf", str(dropin)], capture_output=True, text=True)
-        assert chk.returncode == 0, chk.stdout + chk.stderr
-        import pwd
-
-        pw = pwd.getpwnam(name)
-        yield name, pw.pw_uid, pw.pw_gid
-    finally:
-        dropin.unlink(missing_ok=True)
-        if created:
-            subprocess.run(["userdel", name], capture_output=True)
+    with sudo_id_user("trrec") as (name, uid, gid):
+        yield name, uid, gid
 
 
 @pytest.fixture
 def workdir():
-    """A directory the test user can reach (pytest's tmp_path sits under a 0700 directory)."""
-    import tempfile
-
-    d = Path(tempfile.mkdtemp(prefix="tracerule-record-", dir="/tmp"))
-    os.chmod(d, 0o755)
-    try:
+    """A directory the test user can reach."""
+    with reachable_tmpdir("tracerule-record-") as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 # ---- the sudo chain ------------------------------------------------------------------------------

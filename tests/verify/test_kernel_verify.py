@@ -13,14 +13,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA
+from tests.conftest import DATA, reachable_tmpdir, sudo_id_user
 from tracerule.audit.kernel_verify import (KernelRun, KernelVerifyResult, Workload, _analyse,
                                            plan_rules, workload_from_trace)
 from tracerule.cli import main
@@ -220,35 +218,15 @@ def clean_kernel():
 
 @pytest.fixture
 def test_user():
-    if shutil.which("useradd") is None or shutil.which("sudo") is None:
-        pytest.skip("useradd and sudo are needed")
-    name = "trkv" + uuid.uuid4().hex[:8]
-    dropin = Path("/etc/sudoers.d") / name
-    created = False
-    try:
-        subprocess.run(["useradd", "-M", "-s", "/bin/sh", name], check=True, capture_output=True)
-        created = True
-        dropin.write_text(f"{name} ALL=(root) NOPASSWD: /usr/bin/id\n")
-        os.chmod(dropin, 0o440)
-        chk = subprocess.run(["visudo", "-cf", str(dropin)], capture_output=True, text=True)
-        assert chk.returncode == 0, chk.stdout + chk.stderr
-        import pwd
-
-        yield name, pwd.getpwnam(name).pw_uid
-    finally:
-        dropin.unlink(missing_ok=True)
-        if created:
-            subprocess.run(["userdel", name], capture_output=True)
+    with sudo_id_user("trkv") as (name, uid, gid):
+        yield name, uid
 
 
 @pytest.fixture
 def workdir():
-    d = Path(tempfile.mkdtemp(prefix="tracerule-kverify-", dir="/tmp"))
-    os.chmod(d, 0o755)
-    try:
+    """A directory the test user can reach."""
+    with reachable_tmpdir("tracerule-kverify-") as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def tr(*args, cwd=None, timeout=180):
