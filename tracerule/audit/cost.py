@@ -267,8 +267,6 @@ def _mix_numbers(mix: SyscallMix, host: str) -> list[tuple[int, int]]:
 
 def rule_ns(item, mix_nrs: list[tuple[int, int]], total: int, host: str, is_dir=None) -> RuleCost:
     """Average ns per syscall one rule adds over the mix."""
-    from tracerule.audit.rules.fields import machine_of_elf
-
     shape = rule_shape(item, is_dir)
     has_exe = bool(getattr(item, "fields", None)) and bool(_fields(item, "exe"))
     if shape in ("inode", "other") or total <= 0:

@@ -42,10 +42,10 @@ from functools import lru_cache
 from typing import Callable, Iterable, Iterator, Sequence
 
 from tracerule.audit.record import (NO_SOCKADDR, SESSION_SET, UNSET, Assumption, Decision, FileRef,
-                                    Name, Record, TaskView)
+                                    Name, Record)
 from tracerule.audit.rules.classes import classify, kernel_class
-from tracerule.audit.rules.fields import FIELD_NAMES, OBJ_FIELDS, SUBJ_FIELDS
-from tracerule.audit.rules.model import Comparison, ControlLine, Field, Rule, SyscallSet, Watch
+from tracerule.audit.rules.fields import OBJ_FIELDS, SUBJ_FIELDS
+from tracerule.audit.rules.model import Comparison, ControlLine, Field, Rule, Watch
 from tracerule.audit.tables import AUDIT_ARCH, canonical_arch, table
 
 __all__ = ["PathFacts", "host_resolver", "literal_resolver", "MappingResolver", "FileIdentity",

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("tracerule: interrupted")
         return int(ExitCode.INTERRUPTED)
-    except SystemExit as exc:
+    except SystemExit:
         # typer answers EPIPE (``tracerule ... | head``) with sys.exit(1) after wrapping stdout
         from typer._click.utils import PacifyFlushWrapper
 

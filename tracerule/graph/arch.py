@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from tracerule.graph.model import (
-    ARCH_DEFAULT, ARCH_INHERITED, ARCH_PERSONALITY, ARCH_POINTER, ARCH_SIDECAR, ARCH_SYSCALL_NAME,
+    ARCH_DEFAULT, ARCH_INHERITED, ARCH_PERSONALITY, ARCH_SIDECAR,
 )
 
 #: syscall names strace prints only for an i386 (32-bit) tracee on x86_64

@@ -23,12 +23,11 @@ from __future__ import annotations
 import os
 import re
 import zlib
-from typing import Iterable
 
 from tracerule.errors import Diagnostic, InputError, Severity
 from tracerule.graph.arch import I386_ONLY, ArchTrack, has_32bit_pointer
 from tracerule.graph.creds import (
-    ALIAS, SESSION_SET, Cell, CredState, Freezer, apply_setid, link_aliases, exec_transition, observe_get,
+    SESSION_SET, Cell, CredState, Freezer, apply_setid, link_aliases, exec_transition, observe_get,
     prove_privileged,
 )
 from tracerule.graph.model import (

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from tracerule.audit.rules.model import Comparison, Field, Rule, SyscallSet, Watch
-from tracerule.synth.model import CATEGORIES, CATEGORY_TITLES, KEYS, LEVEL_RANK
+from tracerule.synth.model import CATEGORIES, CATEGORY_TITLES, KEYS
 
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "accepted", "rejected", "covered")

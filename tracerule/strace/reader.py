@@ -251,7 +251,6 @@ class TraceReader:
         return self._run()
 
     def _run(self) -> Iterator[Event]:
-        rep = self.report
         sniffs = []
         for path, tid in self._files:
             sniffs.append(_sniff(path, allow_empty=self._ff))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from tracerule.synth.context import basename, safe_text
-from tracerule.synth.model import Evidence, Handoff, Target
+from tracerule.synth.model import Handoff, Target
 
 #: socket path -> (daemon, daemon-side programs that exec the work, ATT&CK)
 DAEMONS = {

@@ -23,7 +23,7 @@ from tracerule.audit.simulate import MappingResolver, PathFacts, compile_rules, 
 from tracerule.audit.tables import AUDIT_ARCH, COMPAT, table
 from tracerule.synth import build as B
 from tracerule.synth.context import DEFAULT_LOADER, safe_text
-from tracerule.synth.model import KEYS, Ladder, Rung, Target
+from tracerule.synth.model import KEYS, Rung, Target
 
 EXEC = ("execve", "execveat")
 #: variants whose catching is a defect (the rule should stay silent on them)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from tracerule.audit.rules.emit import canonical
 from tracerule.audit.rules.model import Rule, Watch
 from tracerule.synth import build as B
-from tracerule.synth.model import LEVEL_RANK, Ladder, Rung
+from tracerule.synth.model import LEVEL_RANK, Ladder
 
 
 @dataclass(frozen=True, slots=True)

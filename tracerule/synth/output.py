@@ -76,7 +76,7 @@ def rules_text(s: Suggestion) -> str:
     for i, r in enumerate(s.rules):
         out.append("")
         if r.level == "b32-twin":
-            out.append(_c(f"b32 twin of the rule above (32-bit programs and int 0x80 syscalls)"))
+            out.append(_c("b32 twin of the rule above (32-bit programs and int 0x80 syscalls)"))
         elif r.level == "b32-catchall":
             out.append(_c(r.note))
         else:

@@ -111,7 +111,6 @@ def settings(opts: SuggestOptions, sidecars) -> HostSettings:
 
 def suggest(traces, opts: SuggestOptions | None = None) -> Suggestion:
     """Run every step on one or more traces (merged) and return the :class:`Suggestion`."""
-    from tracerule.graph import build_graph
     from tracerule.synth import ladders as L
     from tracerule.synth.assemble import assemble
     from tracerule.synth.choose import choose

@@ -177,6 +177,7 @@ def _recover(ctx: Context, line: str, file: str, n: int, opts: ParseOptions, dia
     """A line refused for a syscall name: note each name (unknown on the arch, or unknown only to
     auditctl), and read the line with the names auditctl lacks given by number."""
     how: list[tuple[str, str, str, int | None]] = []
+    _items: list = []
     text = line
     for _ in range(32):
         d = next((x for x in diags if x.severity is Severity.ERROR), None)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from tracerule.audit.lint import argspec
-from tracerule.audit.lint.core import Context, Entry, Finding, check, identity
+from tracerule.audit.lint.core import Context, Entry, check, identity
 from tracerule.audit.lint.logic import (NUMERIC, U32, covers, intervals, prepare,
                                         unset_passes)
 from tracerule.audit.rules import fields as F

@@ -22,9 +22,8 @@ from typing import Callable, Iterable, Iterator
 
 from tracerule.audit.rules import fields as F
 from tracerule.audit.rules.classes import CLASS_SELECTORS, selector_members
-from tracerule.audit.rules.model import (ACTIONS, KEY_SEPARATOR, MAX_FIELDS, MAX_KEY_LEN, PERM_BITS,
-                                         Comparison, ControlLine, Field, Item, Location, Rule,
-                                         SyscallSet, Watch, perm_text)
+from tracerule.audit.rules.model import (KEY_SEPARATOR, MAX_FIELDS, MAX_KEY_LEN, PERM_BITS,
+                                         ControlLine, Field, Item, Location, Rule, SyscallSet, Watch)
 from tracerule.audit.tables import canonical_arch, table
 from tracerule.errors import Diagnostic, Severity
 
