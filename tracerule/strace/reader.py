@@ -302,7 +302,10 @@ class TraceReader:
             raise InputError(f"{st.name}: cannot read: {exc.strerror or exc}") from None
         with f:
             lines_before = 0
-            for chunk, partial in _chunks(f, FAST_CHUNK_SIZE if st.fast is not None else CHUNK_SIZE):
+            # the captured paths read each chunk as "\n" + its lines: the chunks come that way
+            # (built in one copy), and the other paths drop the "\n"
+            lead = st.cap is not None
+            for chunk, partial in _chunks(f, FAST_CHUNK_SIZE if st.fast is not None else CHUNK_SIZE, lead):
                 self._probe(chunk)
                 # a "Process N attached/detached" diagnostic and a " <detached ...>" entry both hold
                 # "tached": one search usually rules out both
@@ -317,6 +320,8 @@ class TraceReader:
                     if self._out:
                         yield from self._drain()
                     continue
+                if lead:
+                    chunk = chunk[1:]
                 nl = chunk.count(b"\n")
                 nlines = nl + (1 if partial else 0)
                 if st.fast is not None and st.cap is None and (b"Process " if self._pidcol else b"[pid ") not in chunk \
@@ -515,7 +520,7 @@ class TraceReader:
         pending is built straight from one regex match over the chunk; every other line (the gaps
         between matches, and matches the slow path must see) is read by :meth:`_line`.  Returns
         the number of lines read."""
-        buf = "\n" + chunk.decode("utf-8", _SURR)
+        buf = chunk.decode("utf-8", _SURR)       # the chunk starts with "\n" (see _run_stream)
         rep = self.report
         line_fn = self._line
         out = self._out
@@ -622,7 +627,7 @@ class TraceReader:
         tids and starts of its runs of lines of one tid come from one ``findall``),
         and the lines the slow path asks for (the next line of a task after its exit or a wanted
         entry).  Only those lines are decoded; line numbers are counted up to each of them."""
-        buf = b"\n" + chunk
+        buf = chunk                 # "\n" + the chunk's lines (see _run_stream)
         end = len(buf)
         find = buf.find
         heap: list[int] = []
@@ -1459,21 +1464,27 @@ def _open(path: Path):
     return f
 
 
-def _chunks(f, size: int = CHUNK_SIZE) -> Iterator[tuple[bytes, bool]]:
-    """Chunks of whole lines: (chunk, partial) where partial means the last line has no newline."""
-    carry = b""
+def _chunks(f, size: int = CHUNK_SIZE, lead: bool = False) -> Iterator[tuple[bytes, bool]]:
+    """Chunks of whole lines: (chunk, partial) where partial means the last line has no newline.
+    With ``lead`` every chunk starts with a "\n" (the regex paths match lines as "\nLINE"): each
+    chunk is still built with one copy."""
+    nl = b"\n" if lead else b""
+    carry = nl
     while True:
         block = f.read(size)
         if not block:
-            if carry:
+            if len(carry) > len(nl):
                 yield _clean(carry), True
             return
         k = block.rfind(b"\n")
         if k < 0:
             carry += block
             continue
-        chunk = carry + block[:k + 1] if carry else block[:k + 1]
-        carry = block[k + 1:]
+        if carry:
+            chunk = b"".join((carry, memoryview(block)[:k + 1]))
+        else:
+            chunk = block if k + 1 == len(block) else block[:k + 1]
+        carry = nl + block[k + 1:] if k + 1 < len(block) else nl
         yield _clean(chunk), False
 
 
