@@ -198,3 +198,119 @@ def test_nothing_raises_on_arbitrary_text(args, ret, name):
     parse_ret(ret)
     for h in HELPERS:
         h(name, args, ret)
+
+
+# ----------------------------------------------------------------------------------------------
+# Fast paths (plain argv arrays, execve's usual head, clone's usual form) = the general path
+# ----------------------------------------------------------------------------------------------
+
+import contextlib  # noqa: E402
+import re  # noqa: E402
+
+from tracerule.strace import values as V  # noqa: E402
+
+_NEVER = re.compile(r"(?!)")
+_FAST = ("_PLAIN_ARRAY_RE", "_EXECVE_PLAIN_RE", "_CLONE_PLAIN_RE")
+
+
+@contextlib.contextmanager
+def general_path():
+    """Turn the fast paths off (their regexes never match) and empty the clone-flags memo."""
+    saved = {n: getattr(V, n) for n in _FAST}
+    memo = dict(V._CLONE_FLAGS_MEMO)
+    try:
+        for n in _FAST:
+            setattr(V, n, _NEVER)
+        V._CLONE_FLAGS_MEMO.clear()
+        yield
+    finally:
+        for n, v in saved.items():
+            setattr(V, n, v)
+        V._CLONE_FLAGS_MEMO.clear()
+        V._CLONE_FLAGS_MEMO.update(memo)
+
+
+def _both(fn, *args):
+    fast = fn(*args)
+    with general_path():
+        slow = fn(*args)
+    assert fast == slow, (args, fast, slow)
+    return fast
+
+
+array_items = st.one_of(
+    strings, strings, st.just("..."), st.just('""'), st.just('"a"...'), st.just("0x7ffd1234"),
+    st.just("NULL"), st.just("/* 3 vars */"), st.just('"x" /* c */'), st.just('"a, b"'),
+    st.just('"]"'), st.just('"\\""'), st.just("\"\\\\\""), st.text(max_size=4),
+)
+seps = st.sampled_from([", ", ", ", ", ", ",", " , ", ",  "])
+
+
+def _join(items, sep_list):
+    out = ""
+    for i, it in enumerate(items):
+        out += (sep_list[i % len(sep_list)] if i else "") + it
+    return out
+
+
+arrays = st.tuples(st.lists(array_items, max_size=6), st.lists(seps, min_size=1, max_size=3),
+                   st.sampled_from(["[%s]", "[%s]", " [%s] ", "[%s", "[ %s ]", "%s"])).map(
+    lambda t: t[2] % _join(t[0], t[1]))
+envps = st.one_of(arrays, st.sampled_from([
+    "0x7ffd0000 /* 4 vars */", "0x7ffd /* 1 var */", "NULL", "0x7ffd0000", "[/* 21 vars */]",
+    "0x7ffd0000 /* 4 vars */, 7", "", "0xZZ /* 4 vars */", "0x7ffd0000  /* 4 vars */"]))
+
+
+@SETTINGS
+@given(arrays)
+def test_str_array_fast_path_is_general_path(token):
+    _both(decode_str_array, token)
+
+
+@SETTINGS
+@given(st.one_of(strings, st.just('"/bin/sh"'), st.just('"a"...'), st.just("NULL")), arrays, envps,
+       st.sampled_from([", ", ", ", ","]), st.sampled_from(["0", "-1 ENOENT (No such file)", "", "?"]),
+       st.booleans())
+def test_exec_info_fast_path_is_general_path(path, argv, envp, sep, ret, with_env):
+    args = path + sep + argv + ((", " + envp) if with_env else "")
+    _both(exec_info, "execve", args, ret)
+
+
+clone_values = st.sampled_from(["NULL", "0", "0x7f4a53a13a10", "[8016]", "8016", "0x0", "[]",
+                                "{a=1}", '"x"', "0x1 /* c */", "NULL <x>"])
+clone_names = st.sampled_from(["child_stack", "flags", "parent_tid", "parent_tidptr", "tls",
+                               "child_tidptr", "stack_size", "Flags"])
+clone_flag_texts = st.one_of(
+    st.lists(st.sampled_from(sorted(C.CLONE_FLAGS) + ["SIGCHLD", "SIGUSR1", "0x11", "17", "CLONE_BOGUS",
+                                                      "0", "x"]), max_size=5).map("|".join),
+    st.sampled_from(["0x3d0f00 /* CLONE_VM|... */", "CLONE_VM | SIGCHLD", "CLONE_VM|SIGCHLD ", ""]))
+
+
+@SETTINGS
+@given(clone_values, clone_flag_texts, st.lists(st.tuples(clone_names, clone_values), max_size=4),
+       st.sampled_from(["clone", "clone2", "clone3", "fork", "vfork"]),
+       st.sampled_from(["8390", "-1 EAGAIN (Resource temporarily unavailable)", "", "2 /* 8222 in strace's PID NS */"]))
+def test_clone_info_fast_path_is_general_path(stack, flags, rest, name, ret):
+    args = ", ".join([f"child_stack={stack}", f"flags={flags}"] + [f"{k}={v}" for k, v in rest])
+    _both(clone_info, name, args, ret)
+    _both(clone_info, name, args, ret)    # the memo's answer too
+
+
+def test_fast_paths_on_every_corpus_call():
+    """Every execve/clone/argv text of the corpus traces decodes the same either way."""
+    from tests.conftest import DATA, SAMPLES
+
+    seen = 0
+    traces = sorted(DATA.glob("strace*/*.txt")) + sorted(SAMPLES.glob("*.txt"))
+    for path in traces:
+        for line in path.read_text(errors="surrogateescape").splitlines():
+            for name, fn in (("execve(", exec_info), ("clone(", clone_info)):
+                k = line.find(name)
+                if k < 0:
+                    continue
+                body = line[k + len(name):]
+                end = body.rfind(") = ")
+                args = body[:end] if end >= 0 else body
+                _both(fn, name[:-1], args, body[end + 4:] if end >= 0 else "")
+                seen += 1
+    assert seen > 50

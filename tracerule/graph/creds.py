@@ -306,12 +306,13 @@ class Freezer:
     Only valid while the cells do not change: make a new one for each finished graph.
     """
 
-    __slots__ = ("_snaps", "_cells", "_values")
+    __slots__ = ("_snaps", "_cells", "_values", "_creds")
 
     def __init__(self):
         self._snaps: dict[tuple, Creds] = {}
         self._cells: dict[Cell, tuple] = {}        # cell -> (value, source, setid kind or None)
         self._values: dict[tuple, CredValue] = {}
+        self._creds: dict[tuple, Creds] = {}        # the cells' resolved tuples -> Creds
 
     def __call__(self, snapshot: tuple) -> Creds:
         c = self._snaps.get(snapshot)
@@ -346,26 +347,31 @@ class Freezer:
         return r
 
     def _freeze(self, snapshot: tuple) -> Creds:
+        # Each cell resolves once (memo by identity, first use decides, as always); the Creds is
+        # a function of the resolved tuples alone, so the many snapshots of distinct cells that
+        # hold the same values share one Creds.  (suid/fsuid sharing euid's exec cell resolve to
+        # the very tuple of euid's, so they report its source.)
+        get = self._cells.get
+        cell_ = self._cell
+        key = tuple([get(c) or cell_(c, i in _EFFECTIVE_AT) for i, c in enumerate(snapshot)])
+        creds = self._creds.get(key)
+        if creds is None:
+            creds = self._creds[key] = self._make(key)
+        return creds
+
+    def _make(self, resolved: tuple) -> Creds:
         vals = {}
         setid = None
-        for f, cell in zip(ALL_FIELDS, snapshot):
+        for f, (v, src, kind) in zip(ALL_FIELDS, resolved):
             if f == "groups":
-                v, src = cell.resolve()
                 vals["groups"] = v
                 vals["groups_source"] = src
                 continue
-            v, src, kind = self._cell(cell, f in _EFFECTIVE)
             if kind is not None:
                 setid = setid or kind
             vals[f] = self._value(v, src if v is not None else UNKNOWN)
-        # suid/fsuid share the exec cell with euid: report the same source
-        for e, others in _SHARED:
-            for o in others:
-                if snapshot[o] is snapshot[e]:
-                    vals[ALL_FIELDS[o]] = vals[ALL_FIELDS[e]]
         return Creds(**vals, setid_exec=setid)
 
 
-_EFFECTIVE = frozenset({"euid", "egid"})
-_SHARED = tuple((ALL_FIELDS.index(e), tuple(ALL_FIELDS.index(o) for o in others))
-                for e, others in (("euid", ("suid", "fsuid")), ("egid", ("sgid", "fsgid"))))
+#: indexes in a snapshot of the effective ids (whose exec cells may carry a set-id change)
+_EFFECTIVE_AT = frozenset({ALL_FIELDS.index("euid"), ALL_FIELDS.index("egid")})

@@ -649,6 +649,33 @@ class StrArray:
 
 _VARS_RE = re.compile(r"/\*\s*(\d+)\s+(?:vars|entries|elements)\s*\*/")
 
+# The form strace prints for nearly every argv/envp: string literals (each maybe cut, ``"..."...``)
+# and an elision mark ``...``, separated by exactly ", ".  An array of that form is decoded by two
+# C-level regex passes (validate, then pick the items) instead of split_args + decode_string per
+# element; anything else (pointers, comments, odd blanks, cut text) takes the general path.  Both
+# give the same result on this form (tests/strace/test_values_properties.py compares them).
+_ITEM = r'"(?:[^"\\]|\\.)*"(?:\.\.\.)?|\.\.\.'
+_PLAIN_ARRAY_RE = re.compile(r"\[((?:%s)(?:, (?:%s))*)?\]" % (_ITEM, _ITEM), re.DOTALL)
+_ITEMS_RE = re.compile(r'"((?:[^"\\]|\\.)*)"(\.\.\.)?|(\.\.\.)', re.DOTALL)
+
+
+def _plain_array(inner: str | None) -> StrArray:
+    """The :class:`StrArray` of the inside of an array :data:`_PLAIN_ARRAY_RE` matched."""
+    if not inner:
+        return StrArray(())
+    items: list[bytes] = []
+    cut: list[int] = []
+    elided = False
+    plain = "\\" not in inner and inner.isascii()   # no escapes: the bodies are the bytes
+    for body, dots, elision in _ITEMS_RE.findall(inner):
+        if elision:
+            elided = True
+            continue
+        if dots:
+            cut.append(len(items))
+        items.append(body.encode("ascii") if plain else unescape(body))
+    return StrArray(tuple(items), elided or bool(cut), elided, None, tuple(cut))
+
 
 def decode_str_array(token: str | None) -> StrArray | None:
     """``["sh", "-c", "echo 1 > x "...]``, ``["a", ...]``, ``[/* 21 vars */]``, ``[]``,
@@ -657,6 +684,14 @@ def decode_str_array(token: str | None) -> StrArray | None:
     """
     if not token:
         return None
+    m = _PLAIN_ARRAY_RE.fullmatch(token)
+    if m is not None:
+        return _plain_array(m.group(1))
+    return _decode_str_array(token)
+
+
+def _decode_str_array(token: str) -> StrArray | None:
+    """:func:`decode_str_array`, the general way (any form)."""
     t = token.strip()
     if not t.startswith("["):
         return None
@@ -904,8 +939,30 @@ class CloneInfo:
         return bool(self.flags is not None and bit and self.flags & bit)
 
 
+# clone's usual x86_64 form: ``child_stack=NULL, flags=A|B|SIGCHLD, child_tidptr=0x7f...`` (also
+# ``parent_tid=[8016]``, ``tls=0x...``): plain ``name=value`` arguments without strings, comments,
+# decorations or blanks, so split_args + _named_args would give the flags token as group 1.
+_CLONE_PLAIN_RE = re.compile(
+    r"child_stack=(?:NULL|0|0x[0-9a-f]+), flags=([A-Za-z0-9_|]+)"
+    r"(?:, [a-z_]+=(?:NULL|0|0x[0-9a-f]+|[1-9][0-9]*|\[[0-9]+\]))*")
+#: _clone_flags results by (token, is_clone3): a trace repeats a handful of flag sets
+_CLONE_FLAGS_MEMO: dict[tuple[str, bool], tuple[int | None, int | None, tuple[str, ...]]] = {}
+
+
 def _clone_flags(token: str | None, is_clone3: bool) -> tuple[int | None, int | None, tuple[str, ...]]:
     """-> (flags without CSIGNAL, exit signal from the low byte, names seen)."""
+    if token is None:
+        return None, None, ()
+    key = (token, is_clone3)
+    r = _CLONE_FLAGS_MEMO.get(key)
+    if r is None:
+        if len(_CLONE_FLAGS_MEMO) >= 4096:
+            _CLONE_FLAGS_MEMO.clear()
+        r = _CLONE_FLAGS_MEMO[key] = _clone_flags_text(token, is_clone3)
+    return r
+
+
+def _clone_flags_text(token: str, is_clone3: bool) -> tuple[int | None, int | None, tuple[str, ...]]:
     if token is None:
         return None, None, ()
     t = strip_comments(token) if "/*" in token else token.strip()
@@ -957,19 +1014,24 @@ def clone_info(call: Any, args: str | None = None, ret_text: str | None = None) 
     if base == "vfork":
         return CloneInfo(name, C.CLONE_VM | C.CLONE_VFORK, vfork=True,
                          exit_signal=C.SIGNALS["SIGCHLD"], **common)
-    toks = split_args(args_t)
     flags: int | None
     if base == "clone3":
+        toks = split_args(args_t)
         st = parse_struct(toks[0]) if toks else {}
         flags, _, names = _clone_flags(st.get("flags"), True)
         es = st.get("exit_signal")
         exit_signal = _signal_number(es) if es is not None else None
     else:
-        named = _named_args(toks)
-        ftok = named.get("flags")
-        if ftok is None and toks and "=" not in toks[0] and "flags" not in named:
-            # -e raw=clone: positional, flags first on x86_64/i386
-            ftok = toks[0] if parse_int(toks[0]) is not None else None
+        m = _CLONE_PLAIN_RE.fullmatch(args_t)
+        if m is not None:
+            ftok = m.group(1)
+        else:
+            toks = split_args(args_t)
+            named = _named_args(toks)
+            ftok = named.get("flags")
+            if ftok is None and toks and "=" not in toks[0] and "flags" not in named:
+                # -e raw=clone: positional, flags first on x86_64/i386
+                ftok = toks[0] if parse_int(toks[0]) is not None else None
         flags, exit_signal, names = _clone_flags(ftok, False)
         if ftok is None:
             exit_signal = None
@@ -1024,6 +1086,10 @@ def exec_info(call: Any, args: str | None = None, ret_text: str | None = None) -
     base = _base_name(name)
     if base not in EXEC_SYSCALLS:
         return None
+    if base == "execve":
+        m = _EXECVE_PLAIN_RE.match(args_t)
+        if m is not None:
+            return _execve_plain(name, args_t, ret_t, m)
     toks = split_args(args_t)
     dirfd = dirfd_path = flags = None
     if base == "execveat":
@@ -1064,6 +1130,43 @@ def exec_info(call: Any, args: str | None = None, ret_text: str | None = None) -
     ret = parse_ret(ret_t)
     return ExecInfo(name, path, argv, argv_trunc, envp, env_count, dirfd, dirfd_path, flags,
                     empty, ret.value == 0, ret.errno, ret.value)
+
+
+# execve's usual head: a plain path literal and a plain argv array (see _PLAIN_ARRAY_RE), then
+# the end or ", " and the envp.  split_args is positional (its tokens after a top-level ", " are
+# those of the text after it), so the rest is read as the general path reads its third token.
+_EXECVE_PLAIN_RE = re.compile(r'"((?:[^"\\]|\\.)*)", \[((?:%s)(?:, (?:%s))*)?\](?:, |\Z)'
+                              % (_ITEM, _ITEM), re.DOTALL)
+
+
+def _execve_plain(name: str, args_t: str, ret_t: str, m: re.Match[str]) -> ExecInfo:
+    body = m.group(1)
+    path = body.encode("ascii") if "\\" not in body and body.isascii() else unescape(body)
+    sa = _plain_array(m.group(2))
+    envp = env_count = None
+    rest = args_t[m.end():]
+    if rest:
+        em = _ENV_COUNT_RE.fullmatch(rest)
+        if em is not None:        # ``0x7ffd... /* 35 vars */``: the usual envp
+            env_count = int(em.group(1))
+        else:
+            toks = split_args(rest)
+            if toks:
+                et = toks[0]
+                ea = decode_str_array(et)
+                if ea is not None:
+                    envp = ea.items if ea.count is None else None
+                    env_count = ea.count if ea.count is not None else len(ea.items)
+                else:
+                    vm = _VARS_RE.search(et)
+                    if vm:
+                        env_count = int(vm.group(1))
+    ret = parse_ret(ret_t)
+    return ExecInfo(name, path, sa.items, sa.truncated, envp, env_count, None, None, None,
+                    False, ret.value == 0, ret.errno, ret.value)
+
+
+_ENV_COUNT_RE = re.compile(r"0x[0-9a-f]+ /\* (\d+) vars \*/")
 
 
 # --- credentials ------------------------------------------------------------------------------
