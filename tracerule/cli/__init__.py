@@ -111,7 +111,7 @@ def _fast_path(app, args: list[str]):
     if info is None or info.callback is None or fast_ok is None:
         return None
     table = _option_table(info.callback)
-    if table is None:
+    if table is None or _takes_context(info.callback):
         return None
     values = _parse_plain(table, args[1:])
     if values is None or not fast_ok(**values):
@@ -132,6 +132,23 @@ FAST_STATIC = {
          "--no-sidecar": ("no_sidecar", bool)},
         {"fmt": "tree", "ascii_": False, "uid": None, "gid": None, "auid": None, "sidecar": None,
          "no_sidecar": False},
+    )),
+    # --kernel and its options (--each, --user, --timeout) are in the table so that the line is
+    # read as typer reads it; verify_run.fast_ok then leaves such lines to typer
+    "verify": ("tracerule.cli.verify_run:run_verify_command", (
+        ("rules", "*traces"),
+        {"--baseline": ("baseline", list), "-b": ("baseline", list), "--expect": ("expect", list),
+         "-e": ("expect", list), "--json": ("json_", bool), "--host-arch": ("host_arch", str),
+         "--this-host": ("this_host", bool), "--other-host": ("this_host", bool, False),
+         "--no-sidecar": ("no_sidecar", bool), "--uid": ("uid", int), "--gid": ("gid", int),
+         "--auid": ("auid", int), "--events": ("events", int), "--kernel": ("kernel", bool),
+         "--each": ("each", bool), "--user": ("user", str), "-u": ("user", str),
+         "--timeout": ("timeout", float), "--existing": ("existing", str),
+         "--rules-name": ("rules_name", str)},
+        {"traces": None, "baseline": None, "expect": None, "json_": False, "host_arch": None,
+         "this_host": None, "no_sidecar": False, "uid": None, "gid": None, "auid": None, "events": 3,
+         "kernel": False, "each": False, "user": None, "timeout": 120.0, "existing": None,
+         "rules_name": None},
     )),
 }
 
@@ -170,37 +187,61 @@ def _static_fast(args: list[str]) -> int | None:
 
 
 def _option_table(fn):
-    """(positional names, {"--opt": (parameter, type)}, {parameter: default}) of a typer command
-    callback whose parameters :func:`_fast_path` can parse, else None."""
+    """(positional names, {"--opt": (parameter, type[, value])}, {parameter: default}) of a typer
+    command callback whose parameters :func:`_parse_plain` can read, else None.
+
+    Types: ``str``, ``int``, ``float`` (never read: such a line goes to typer), ``bool`` (a flag:
+    True, or the entry's third item for the off switch of ``--x/--no-x``), ``list`` (a repeatable
+    ``List[str]`` option).  A last positional ``List[str]`` argument with a default is variadic:
+    named ``"*name"``, its default in the defaults.  A ``typer.Context`` parameter is left out
+    (:func:`_fast_path` refuses such commands; a :data:`FAST_STATIC` runner does without it)."""
     import typing
 
     import typer.models as tm
     import inspect
+    from typer import Context
 
     try:
         hints = typing.get_type_hints(fn)
     except Exception:
         return None
-    options: dict[str, tuple[str, type]] = {}   # "--format" -> (parameter, type)
+    options: dict[str, tuple] = {}   # "--format" -> (parameter, type)
     positionals: list[str] = []
     values: dict[str, object] = {}
     for name, prm in inspect.signature(fn).parameters.items():
         d = prm.default
         t = hints.get(name)
+        if t is Context:
+            continue
         if typing.get_origin(t) is typing.Union:
             inner = [a for a in typing.get_args(t) if a is not type(None)]
             t = inner[0] if len(inner) == 1 else None
-        if t not in (str, int, bool) or getattr(d, "envvar", None) or getattr(d, "callback", None):
+        if typing.get_origin(t) is list:
+            t = list if typing.get_args(t) == (str,) else None
+        if t not in (str, int, float, bool, list) or getattr(d, "envvar", None) or getattr(d, "callback", None):
             return None
         if isinstance(d, tm.ArgumentInfo):
-            if d.default is not ... or t is not str:
+            if positionals and positionals[-1].startswith("*"):
+                return None         # a variadic argument must come last
+            if t is str and d.default is ...:
+                positionals.append(name)
+            elif t is list and d.default is None:
+                positionals.append("*" + name)
+                values[name] = None
+            else:
                 return None
-            positionals.append(name)
         elif isinstance(d, tm.OptionInfo):
             if d.default is ... or getattr(d, "is_flag", None) is not None or not d.param_decls:
                 return None
             for decl in d.param_decls:
-                if "/" in decl or not decl.startswith("-"):
+                if "/" in decl:
+                    on, _, off = decl.partition("/")
+                    if t is not bool or not on.startswith("-") or not off.startswith("-") or "/" in off:
+                        return None
+                    options[on] = (name, bool)
+                    options[off] = (name, bool, False)
+                    continue
+                if not decl.startswith("-"):
                     return None
                 options[decl] = (name, t)
             values[name] = d.default
@@ -209,10 +250,28 @@ def _option_table(fn):
     return tuple(positionals), options, values
 
 
+def _takes_context(fn) -> bool:
+    import inspect
+    import typing
+
+    from typer import Context
+
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        return True
+    return any(hints.get(n) is Context for n in inspect.signature(fn).parameters)
+
+
 def _parse_plain(table, rest: list[str]) -> dict | None:
-    """The values of a plain command line (see :func:`_fast_path`), or None."""
+    """The values of a plain command line (see :func:`_fast_path`), or None.  Repeatable (list)
+    options may repeat; any other option given twice, a ``float`` option, a value that looks like
+    an option, ``--`` before a variadic argument (what follows it may mean something else to the
+    command: ``verify --kernel RULES -- CMD...``) return None."""
     global _INT_TEXT
     positionals, options, defaults = table
+    variadic = positionals[-1][1:] if positionals and positionals[-1].startswith("*") else None
+    required = positionals[:-1] if variadic else positionals
     if _INT_TEXT is None:
         import re
 
@@ -225,6 +284,8 @@ def _parse_plain(table, rest: list[str]) -> dict | None:
         a = rest[i]
         i += 1
         if a == "--":
+            if variadic:
+                return None
             pos.extend(rest[i:])
             break
         if not a.startswith("-") or a == "-":
@@ -233,14 +294,17 @@ def _parse_plain(table, rest: list[str]) -> dict | None:
         key, eq, val = a.partition("=") if a.startswith("--") else (a, "", "")
         if key not in options:
             return None
-        name, t = options[key]
-        if name in seen:
+        entry = options[key]
+        name, t = entry[0], entry[1]
+        if t is float:
             return None
-        seen.add(name)
+        if name in seen and t is not list:
+            return None
         if t is bool:
             if eq:
                 return None
-            values[name] = True
+            seen.add(name)
+            values[name] = entry[2] if len(entry) > 2 else True
             continue
         if not eq:
             if i >= len(rest):
@@ -253,12 +317,19 @@ def _parse_plain(table, rest: list[str]) -> dict | None:
             if not _INT_TEXT(val):
                 return None
             values[name] = int(val)
+        elif t is list:
+            if name not in seen:
+                values[name] = []
+            values[name].append(val)
         else:
             values[name] = val
-    if len(pos) != len(positionals):
+        seen.add(name)
+    if len(pos) < len(required) or (not variadic and len(pos) != len(required)):
         return None
-    for name, v in zip(positionals, pos):
+    for name, v in zip(required, pos):
         values[name] = v
+    if variadic and len(pos) > len(required):
+        values[variadic] = pos[len(required):]
     return values
 
 
