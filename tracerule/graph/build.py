@@ -98,10 +98,25 @@ def _is_loginuid(path: bytes) -> bool:
     return _LOGINUID_RE.fullmatch(path) is not None
 
 
+#: _clone_flags by (name, args): a process's clone calls print the same arguments (same flags,
+#: same child_tidptr of the same image), so most calls of a trace repeat one of a few texts
+_CLONE_BITS: dict[tuple[str, str], int] = {}
+
+
 def _clone_flags(ev: Syscall) -> int:
     """CLONE_* bits of a clone/clone3/fork/vfork (names, raw hex, ``-X verbose``, ``-e raw``).
     Where a flag name is unknown to the table, the bits of the names that are known."""
-    info = V.clone_info(ev.name, ev.args)
+    key = (ev.name, ev.args)
+    bits = _CLONE_BITS.get(key)
+    if bits is None:
+        if len(_CLONE_BITS) >= 4096:
+            _CLONE_BITS.clear()
+        bits = _CLONE_BITS[key] = _clone_bits(ev.name, ev.args)
+    return bits
+
+
+def _clone_bits(name: str, args: str) -> int:
+    info = V.clone_info(name, args)
     if info is None:
         return 0
     if info.flags is not None:
@@ -708,11 +723,13 @@ class GraphBuilder:
         if ev.signal != "SIGCHLD" or not ev.info:
             return
         # a private fast path for the plain form strace prints for every child's exit
-        # (``{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=8056, ...}``, no comment anywhere):
-        # values.siginfo parses the whole struct (about 11 us a call against 1-2 us here: 1,594
-        # SIGCHLDs cost 18 ms of the graph's ~150 ms on the 1x benchmark trace).  Anything else
-        # (comments, pidns translation, -X raw, other layouts) goes to values.siginfo.
-        m = _SIGCHLD_PLAIN(ev.info) if "/*" not in ev.info else None
+        # (``{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=8056, ...}``): values.siginfo parses
+        # the whole struct (about 11 us a call against 1-2 us here: 1,594 SIGCHLDs cost 18 ms of
+        # the graph's ~150 ms on the 1x benchmark trace).  The match ends at the ", " right after
+        # si_pid's digits, so a pidns translation comment there (``si_pid=2 /* 8222 in strace's
+        # PID NS */``) fails it; comments after it (``si_stime=3 /* 0.03 s */``) change neither
+        # si_code nor si_pid.  Anything else (-X raw, other layouts) goes to values.siginfo.
+        m = _SIGCHLD_PLAIN(ev.info)
         if m is not None:
             n = int(m.group(1))
             translated = False

@@ -468,6 +468,7 @@ class RetValue:
 
 
 _ERRNO_RE = re.compile(r"\s+(E[A-Z0-9_]+)\b")
+_NO_RET = RetValue(None)    # no return text (a call still pending, a consumer passing none)
 
 
 def parse_ret(ret_text: str | None) -> RetValue:
@@ -476,7 +477,7 @@ def parse_ret(ret_text: str | None) -> RetValue:
     ``10111 (DELAYED)``, ``-1 ENOENT (...) (INJECTED)``, ``? <unavailable>``.  Never raises.
     """
     if not ret_text:
-        return RetValue(None)
+        return _NO_RET
     t = ret_text.strip()
     unavailable = "<unavailable>" in t
     # first word: the number (with its decoration); decorations may contain spaces (<char 1:2>)
@@ -654,26 +655,41 @@ _VARS_RE = re.compile(r"/\*\s*(\d+)\s+(?:vars|entries|elements)\s*\*/")
 # C-level regex passes (validate, then pick the items) instead of split_args + decode_string per
 # element; anything else (pointers, comments, odd blanks, cut text) takes the general path.  Both
 # give the same result on this form (tests/strace/test_values_properties.py compares them).
-_ITEM = r'"(?:[^"\\]|\\.)*"(?:\.\.\.)?|\.\.\.'
+# (string bodies as ``[^"\\]*(?:\\.[^"\\]*)*``: the same strings as ``(?:[^"\\]|\\.)*``, but sre
+# runs it as a few tight loops instead of one alternation per character -- about 4x faster)
+_BODY = r'[^"\\]*(?:\\.[^"\\]*)*'
+_ITEM = r'"%s"(?:\.\.\.)?|\.\.\.' % _BODY
 _PLAIN_ARRAY_RE = re.compile(r"\[((?:%s)(?:, (?:%s))*)?\]" % (_ITEM, _ITEM), re.DOTALL)
-_ITEMS_RE = re.compile(r'"((?:[^"\\]|\\.)*)"(\.\.\.)?|(\.\.\.)', re.DOTALL)
+
+
+_BODIES_B = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"', re.DOTALL)
+_ITEMS_B = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"(\.\.\.)?|(\.\.\.)', re.DOTALL)
 
 
 def _plain_array(inner: str | None) -> StrArray:
-    """The :class:`StrArray` of the inside of an array :data:`_PLAIN_ARRAY_RE` matched."""
+    """The :class:`StrArray` of the inside of an array :data:`_PLAIN_ARRAY_RE` matched.
+
+    Works on the bytes of the text (as :func:`unescape` would make them): the regexes only look
+    at ASCII quotes, backslashes and dots, which no UTF-8 or surrogate-escaped byte equals."""
     if not inner:
         return StrArray(())
+    raw = _to_bytes(inner)
+    esc = b"\\" in raw
+    if b"..." not in raw:       # no elision mark, no cut element: the bodies are the items
+        bodies = _BODIES_B.findall(raw)
+        if esc:
+            bodies = [_ESC_RE.sub(_esc_sub, b) if b"\\" in b else b for b in bodies]
+        return StrArray(tuple(bodies))
     items: list[bytes] = []
     cut: list[int] = []
     elided = False
-    plain = "\\" not in inner and inner.isascii()   # no escapes: the bodies are the bytes
-    for body, dots, elision in _ITEMS_RE.findall(inner):
+    for body, dots, elision in _ITEMS_B.findall(raw):
         if elision:
             elided = True
             continue
         if dots:
             cut.append(len(items))
-        items.append(body.encode("ascii") if plain else unescape(body))
+        items.append(_ESC_RE.sub(_esc_sub, body) if esc and b"\\" in body else body)
     return StrArray(tuple(items), elided or bool(cut), elided, None, tuple(cut))
 
 
@@ -1135,8 +1151,8 @@ def exec_info(call: Any, args: str | None = None, ret_text: str | None = None) -
 # execve's usual head: a plain path literal and a plain argv array (see _PLAIN_ARRAY_RE), then
 # the end or ", " and the envp.  split_args is positional (its tokens after a top-level ", " are
 # those of the text after it), so the rest is read as the general path reads its third token.
-_EXECVE_PLAIN_RE = re.compile(r'"((?:[^"\\]|\\.)*)", \[((?:%s)(?:, (?:%s))*)?\](?:, |\Z)'
-                              % (_ITEM, _ITEM), re.DOTALL)
+_EXECVE_PLAIN_RE = re.compile(r'"(%s)", \[((?:%s)(?:, (?:%s))*)?\](?:, |\Z)'
+                              % (_BODY, _ITEM, _ITEM), re.DOTALL)
 
 
 def _execve_plain(name: str, args_t: str, ret_t: str, m: re.Match[str]) -> ExecInfo:
