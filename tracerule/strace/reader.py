@@ -759,6 +759,7 @@ class TraceReader:
                     heappush(heap, q)
 
         stacked = False
+        cap_match = st.cap.match
         for m in st.cap.finditer(buf):
             s = m.start()
             while heap and heap[0] < s:
@@ -805,10 +806,14 @@ class TraceReader:
                                          lines_before + cl, clock(ts.decode("ascii")) if ts else None, None, None)
                     self._last_tid = tid
                     if name in want:
-                        q = next_of(str(tid).encode(), e)
+                        q = next_of(pid, e)
                         if q >= 0:
-                            heappush(heap, q)
-                            forced.add(q)
+                            # the task's next line must be read: usually it is this entry's
+                            # "<... NAME resumed>", a candidate the loop meets anyway (its matches
+                            # never span lines); any other line is read as a forced one
+                            if cap_match(buf, q) is None:
+                                heappush(heap, q)
+                                forced.add(q)
                         else:
                             st.carry_next.add(tid)
                     continue
@@ -834,7 +839,9 @@ class TraceReader:
                             last = s
                             cl += count(b"\n", cpos, s + 1)
                             cpos = s + 1
-                            time = clock(ts.decode("ascii")) if ts else None
+                            # the event's time is its entry's (the clock need not see every line:
+                            # a day wrap shows against any earlier time)
+                            time = p.time if p.time is not None else (clock(ts.decode("ascii")) if ts else None)
                             del pending[tid]
                             self._last_tid = tid
                             if ret_s.isdigit() and (len(ret_s) == 1 or ret_s[0] != 48):
@@ -846,8 +853,7 @@ class TraceReader:
                                 fname, lines_before + cl, tid, name,
                                 p.head[len(name) + 1:] + rargs.decode("utf-8", _SURR), ret,
                                 errno_of(ret, tail.decode("utf-8", _SURR)) if tail else None, ret_text,
-                                p.time if p.time is not None else time,
-                                float(dur) if dur is not None else None, p.line, COMPLETE, p.comm, p.scno))
+                                time, float(dur) if dur is not None else None, p.line, COMPLETE, p.comm, p.scno))
                             if name in internal:
                                 self._internal(tid, name, ret, ret_text)
                             continue
