@@ -95,11 +95,13 @@ _INT_TEXT = None
 def _fast_path(app, args: list[str]):
     """Run a command of :data:`FAST_COMMANDS` without typer's value coercion, which imports pydantic
     (about 14 MB of RSS and 0.1-0.2 s on every command: typer 0.29 builds a pydantic TypeAdapter
-    per parameter).  Only for the plainest command lines: the command's parameters are all
-    ``str``/``int``/``bool`` (optionally None), each given at most once as ``--opt VALUE``,
-    ``--opt=VALUE``, ``-o VALUE`` or a flag, positionals in order; integers as plain decimals.
-    Anything else -- help, unknown options, repeats, a value that looks like an option, a missing
-    argument, a value the command's ``fast_ok`` refuses -- returns None and typer parses the line
+    per parameter).  Only for the plainest command lines: the command's parameters are of the
+    kinds :func:`_option_table` reads (``str``/``int``/``bool``, optionally None; repeatable
+    ``List[str]`` options; a last variadic ``List[str]`` argument), no ``typer.Context``; options
+    given as ``--opt VALUE``, ``--opt=VALUE``, ``-o VALUE`` or a flag, at most once unless
+    repeatable, positionals in order; integers as plain decimals.  Anything else -- help, unknown
+    options, repeats, a value that looks like an option, a missing argument, a float option, a
+    value the command's ``fast_ok`` refuses -- returns None and typer parses the line
     as always (same messages, same exit codes).  The option table is read from the command's own
     typer declarations, so it cannot drift from them."""
     if not args or args[0] not in FAST_COMMANDS:
