@@ -274,3 +274,53 @@ def test_arch_default_b64():
         1800 +++ exited with 0 +++
     """)
     assert g[1800].arch[-1].arch == "b64" and g[1800].arch[-1].source == "default"
+
+
+# ---- build_graph's housekeeping (cyclic GC off during the read, the builder released) -----------
+
+_FORKS = """\
+100  clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 101
+101  execve("/bin/true", ["true"], 0x7f /* 4 vars */) = 0
+101  exit_group(0) = ?
+101  +++ exited with 0 +++
+100  --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=101, si_uid=0, si_status=0, si_utime=0, si_stime=3 /* 0.03 s */} ---
+100  clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 102
+102  +++ exited with 1 +++
+100  +++ exited with 0 +++
+"""
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_build_graph_restores_gc_and_leaves_no_cycles(tmp_path, enabled):
+    import gc
+
+    from tracerule.graph.build import build_graph
+
+    t = tmp_path / "t.strace"
+    t.write_text(_FORKS)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        gc.collect()
+        g = build_graph(str(t))
+        assert gc.isenabled() is enabled
+        assert [(p.pid, p.ppid) for p in g] == [(100, None), (101, 100), (102, 100)]
+        assert g[101].execs[0].path == "/bin/true"
+        # the builder's processes (which point at each other) were unlinked: nothing is left
+        # for the cyclic collector
+        assert gc.collect() == 0
+        from tracerule.graph import build as B
+
+        def boom(self, ev):
+            raise RuntimeError("feed failed")
+
+        mp = pytest.MonkeyPatch()
+        mp.setattr(B.GraphBuilder, "feed", boom)
+        try:
+            with pytest.raises(RuntimeError):
+                build_graph(str(t))
+        finally:
+            mp.undo()
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
