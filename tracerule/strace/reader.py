@@ -725,15 +725,19 @@ class TraceReader:
                 return
             line_fn(st, lines_before + cl, raw.decode("utf-8", _SURR))
             if req:
-                # the next line of each tid after this one, if the chunk has one
-                for tid in req:
-                    p = next_of(str(tid).encode(), e)
-                    if p >= 0:
-                        heappush(heap, p)
-                        forced.add(p)
-                    elif tid in pending:
-                        st.carry_next.add(tid)
-                req.clear()
+                requested(e)
+
+        def requested(e: int) -> None:
+            """Read the next line of each tid the slow path asked for (after position ``e``), if the
+            chunk has one; else carry the ask to the next chunk."""
+            for tid in req:
+                p = next_of(str(tid).encode(), e)
+                if p >= 0:
+                    heappush(heap, p)
+                    forced.add(p)
+                elif tid in pending:
+                    st.carry_next.add(tid)
+            req.clear()
 
         def visit(p: int) -> None:
             nt = newat.get(p)
@@ -760,6 +764,8 @@ class TraceReader:
 
         stacked = False
         cap_match = st.cap.match
+        exit_match = G.EXIT.match
+        signal_match = G.SIGNAL.match
         for m in st.cap.finditer(buf):
             s = m.start()
             while heap and heap[0] < s:
@@ -816,6 +822,32 @@ class TraceReader:
                                 forced.add(q)
                         else:
                             st.carry_next.add(tid)
+                    continue
+                if buf[me - 1] == 32 and (buf[me - 4:me] == b"+++ " or buf[me - 4:me] == b"--- "):
+                    # an exit or signal line of a known task (the leader checked above): read here as
+                    # _parsed would, without its leader parse
+                    body = buf[me - 4:e].decode("utf-8", _SURR)
+                    exiting = body[0] == "+"
+                    xm = exit_match(body) if exiting else signal_match(body)
+                    if xm is None:
+                        slow(s)
+                        continue
+                    last = s
+                    cl += count(b"\n", cpos, s + 1)
+                    cpos = s + 1
+                    time = clock(ts.decode("ascii")) if ts else None
+                    self._last_tid = tid
+                    if exiting:
+                        self._exit(st, lines_before + cl, tid, xm, time, body)
+                    else:
+                        stop = xm.group("stop")
+                        if stop is not None:
+                            self._emit(Signal(fname, lines_before + cl, tid, stop, "", True, time))
+                        else:
+                            self._emit(Signal(fname, lines_before + cl, tid, xm.group("sig"), xm.group("info") or "",
+                                              False, time))
+                    if req:
+                        requested(e)
                     continue
                 if buf[me - 8:me] != b" resumed" or buf[me:me + 1] != b">" or not pending:
                     slow(s)
