@@ -85,15 +85,22 @@ class Creds:
         return best or UNKNOWN
 
     def to_dict(self) -> dict:
-        d: dict = {}
-        for name in self.FIELDS:
-            v = getattr(self, name)
-            d[name] = v.value
-        d["groups"] = list(self.groups) if self.groups is not None else None
-        d["sources"] = {name: getattr(self, name).source for name in self.FIELDS}
-        d["sources"]["groups"] = self.groups_source
-        d["setid_exec"] = self.setid_exec
-        return d
+        # spelled out (same keys, same order as FIELDS): this runs once per exec of a JSON output
+        uid, euid, suid, fsuid = self.uid, self.euid, self.suid, self.fsuid
+        gid, egid, sgid, fsgid = self.gid, self.egid, self.sgid, self.fsgid
+        auid, sessionid = self.auid, self.sessionid
+        return {
+            "uid": uid.value, "euid": euid.value, "suid": suid.value, "fsuid": fsuid.value,
+            "gid": gid.value, "egid": egid.value, "sgid": sgid.value, "fsgid": fsgid.value,
+            "auid": auid.value, "sessionid": sessionid.value,
+            "groups": list(self.groups) if self.groups is not None else None,
+            "sources": {
+                "uid": uid.source, "euid": euid.source, "suid": suid.source, "fsuid": fsuid.source,
+                "gid": gid.source, "egid": egid.source, "sgid": sgid.source, "fsgid": fsgid.source,
+                "auid": auid.source, "sessionid": sessionid.source, "groups": self.groups_source,
+            },
+            "setid_exec": self.setid_exec,
+        }
 
 
 @dataclass(frozen=True, slots=True)
