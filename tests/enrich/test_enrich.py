@@ -520,3 +520,20 @@ def test_from_events_equals_reading_the_trace_again():
 
 def vars_of(rec):
     return tuple(getattr(rec, s) for s in type(rec).__slots__ if s not in ("names", "exe", "task"))
+
+
+def test_record_make_sets_every_slot_as_the_constructor_does():
+    """Record._make (the enrichment's positional fast path) stores what Record(...) stores, for
+    every slot; a slot added to Record but not to _make fails here."""
+    from tracerule.audit.record import FileRef, Record, TaskView
+
+    kw = dict(exit=-2, success=False, a0=1, a1=2, a2=3, a3=4, pid=5, ppid=6, uid=7, euid=8,
+              suid=9, fsuid=10, gid=11, egid=12, sgid=13, fsgid=14, groups=(15,), auid=16,
+              sessionid=17, pers=8, comm="c", exe=FileRef("/bin/x"), names=(), saddr_fam=2,
+              oflags=0o101, task=TaskView(5), forced=True, source="t.txt", line=19, tid=20)
+    ref = Record(X86, 257, **kw)
+    made = Record._make(*(getattr(ref, s) for s in Record.__slots__))
+    for s in Record.__slots__:
+        assert getattr(made, s) is getattr(ref, s), s
+    assert [getattr(made, s) for s in Record.__slots__] != [getattr(Record(X86, 2), s)
+                                                           for s in Record.__slots__]

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from tracerule.audit import _enrich_args as E
-from tracerule.audit.record import NO_SOCKADDR, FileRef, Name, Record, TaskView
+from tracerule.audit.record import NO_SOCKADDR, FileRef, Name, Record, TaskView, fixup_return
 from tracerule.audit.tables import AUDIT_ARCH, COMPAT, parse_unknown_syscall, table
 from tracerule.strace.events import UNFINISHED, Syscall
 from tracerule.strace.values import (decode_string, fd_value, open_info, parse_int,
@@ -687,13 +687,18 @@ class Enricher:
             oflags = oi.flags if oi is not None else None
         forced = base == "write" and not failed and "loginuid>" in args
         p = st.proc
-        return Record(aarch, nr, exit=exit_v, success=False if exit_v is None and failed else None,
-                      a0=a0, a1=a1, a2=a2, a3=a3, pid=p.pid, ppid=p.ppid,
-                      uid=uid, euid=euid, suid=suid, fsuid=fsuid, gid=gid, egid=egid, sgid=sgid,
-                      fsgid=fsgid, groups=groups, auid=auid, sessionid=ses,
-                      pers=self._pers_at(st, line), comm=comm, exe=exe, names=names,
-                      saddr_fam=saddr, oflags=oflags, task=st.task, forced=forced,
-                      source=ev.file, line=line, tid=tid)
+        # what Record(exit=exit_v, success=False if exit_v is None and failed else None) stores
+        # (failed is is_success's negation where the return is known), without its keyword call
+        if exit_v is None:
+            success = False if failed else None
+        else:
+            success = not failed
+            if exit_v < 0:
+                exit_v = fixup_return(exit_v)
+        return Record._make(aarch, nr, success, exit_v, a0, a1, a2, a3, p.pid, p.ppid, uid, euid,
+                            suid, fsuid, gid, egid, sgid, fsgid, groups, auid, ses,
+                            self._pers_at(st, line), comm, exe, names, saddr, oflags, st.task,
+                            forced, ev.file, line, tid)
 
     # ---- PATH items ----------------------------------------------------------------------------
     def _names(self, st: _PState, ev: Syscall, base: str, args: str, failed: bool, ex):
