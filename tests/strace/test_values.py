@@ -903,3 +903,51 @@ def test_exit_info():
     assert exit_info("exit", "0 ", "").status == 0
     assert exit_info("exit_group", "", "?").status is None
     assert exit_info("write", "1", "1") is None
+
+
+# ---- value classes made on first use (start-up of ``tracerule graph``) ---------------------------
+
+LATER_CLASSES = ["KillInfo", "PtraceInfo", "SockaddrInfo", "SocketInfo", "PrctlInfo", "NamespaceInfo",
+                 "CapsetInfo", "PersonalityInfo", "ExitInfo"]
+
+
+def test_rare_value_classes_are_not_made_at_import():
+    import subprocess
+    import sys
+
+    code = ("import tracerule.strace.values as V, tracerule.graph.build; "
+            f"print(sorted(n for n in {LATER_CLASSES!r} if n in vars(V)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", LATER_CLASSES)
+def test_rare_value_classes_are_the_usual_dataclasses(name):
+    import dataclasses
+    import pickle
+
+    from tracerule.strace import values as V
+
+    cls = getattr(V, name)
+    assert dataclasses.is_dataclass(cls) and cls.__qualname__ == name
+    assert cls.__module__ == "tracerule.strace.values" and "__slots__" in vars(cls)
+    ns: dict = {}
+    exec(f"from tracerule.strace.values import {name}", ns)
+    assert ns[name] is cls
+    fields = dataclasses.fields(cls)
+    obj = cls(*[None] * sum(1 for f in fields if f.default is dataclasses.MISSING))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(obj, fields[0].name, "x")
+    assert pickle.loads(pickle.dumps(obj)) == obj and repr(obj).startswith(name + "(")
+
+
+def test_rare_value_classes_from_their_decoders():
+    from tracerule.strace import values as V
+
+    k = V.kill_info("tgkill", "100, 101, SIGTERM", "0")
+    assert isinstance(k, V.KillInfo) and (k.tgid, k.pid, k.signo) == (100, 101, 15)
+    assert V.exit_info("exit_group", "3") == V.ExitInfo("exit_group", 3)
+    s = V.socket_info("connect", '3<socket:[1]>, {sa_family=AF_UNIX, sun_path="/x"}, 110', "0")
+    assert isinstance(s, V.SocketInfo) and isinstance(s.sockaddr, V.SockaddrInfo)
+    with pytest.raises(AttributeError):
+        V.NoSuchInfo  # noqa: B018

@@ -1422,9 +1422,46 @@ def write_info(call: Any, args: str | None = None, ret_text: str | None = None) 
                      ret.errno, fv.deleted if fv else False)
 
 
+# --- value classes made on first use ----------------------------------------------------------
+#
+# Each @dataclass costs about 0.5 ms at import (it compiles its methods), and the value classes of
+# the decoders below (kill, ptrace, sockets, prctl, namespaces, capset, personality, exit) are never
+# needed by ``tracerule graph``, whose start-up counts.  They are made -- the very same frozen slots
+# dataclasses -- on first use: by the decoder that returns one, or on attribute access
+# (``values.KillInfo``, ``from tracerule.strace.values import KillInfo``: module ``__getattr__``).
+
+_LATER: dict[str, type] = {}
+
+
+def _on_first_use(cls: type) -> type:
+    """Class decorator: ``cls`` becomes ``@dataclass(frozen=True, slots=True)`` when first used
+    (:func:`_made`).  Its module name is unbound after the class statements (see the end of the
+    module), so an access goes through ``__getattr__``."""
+    _LATER[cls.__name__] = cls
+    return cls
+
+
+def _made(name: str) -> type:
+    """The dataclass of the class ``name`` given to :func:`_on_first_use` (made once)."""
+    cls = _MADE.get(name)
+    if cls is None:
+        cls = _MADE[name] = dataclass(frozen=True, slots=True)(_LATER[name])
+        globals()[name] = cls
+    return cls
+
+
+_MADE: dict[str, type] = {}
+
+
+def __getattr__(name: str) -> type:
+    if name in _LATER:
+        return _made(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # --- kill, ptrace, sockets --------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class KillInfo:
     """kill / tkill / tgkill / rt_sigqueueinfo / pidfd_send_signal: target ``pid`` (pidns
     translated when printed; tgkill: the tid, ``tgid`` its group), ``signal`` name, ``signo``."""
@@ -1470,10 +1507,10 @@ def kill_info(call: Any, args: str | None = None, ret_text: str | None = None) -
         cm = re.search(r"/\*\s*(SIG[A-Z0-9_]+)\s*\*/", sigtok or "")
         signame = cm.group(1) if cm else C.SIGNAL_NAMES.get(signo) if signo is not None else signame
     ret = parse_ret(ret_t)
-    return KillInfo(name, pid, signame, signo, tgid, ret.value == 0, ret.errno)
+    return _made("KillInfo")(name, pid, signame, signo, tgid, ret.value == 0, ret.errno)
 
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class PtraceInfo:
     """ptrace: ``request`` name (or number text), ``request_number``, target ``pid``."""
 
@@ -1510,10 +1547,11 @@ def ptrace_info(call: Any, args: str | None = None, ret_text: str | None = None)
         tr = pidns_translation(toks[1])
         pid = tr if tr is not None else parse_int(toks[1])
     ret = parse_ret(ret_t)
-    return PtraceInfo(name, req, num, pid, ret.value is not None and ret.value >= 0, ret.errno)
+    return _made("PtraceInfo")(name, req, num, pid, ret.value is not None and ret.value >= 0,
+                               ret.errno)
 
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class SockaddrInfo:
     """A sockaddr struct: ``family`` name (``AF_UNIX``), ``path`` (sun_path bytes; abstract
     sockets keep their leading ``\\0`` -- strace prints ``@`` for them, decoded as ``\\0``),
@@ -1558,10 +1596,10 @@ def sockaddr_info(token: str | None) -> SockaddrInfo | None:
         if key in f:
             m = _PORT_RE.search(f[key])
             port = int(m.group(1)) if m else parse_int(f[key])
-    return SockaddrInfo(fam, path, addr, port, tuple(f.items()))
+    return _made("SockaddrInfo")(fam, path, addr, port, tuple(f.items()))
 
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class SocketInfo:
     """socket / connect / bind / accept*: ``family`` name, ``type`` (base type name, modifiers
     dropped), ``protocol`` text, ``fd`` (argument for connect/bind, return for socket/accept) with
@@ -1599,7 +1637,8 @@ def socket_info(call: Any, args: str | None = None, ret_text: str | None = None)
                 typ = next((k for k, v in C.SOCKET_TYPES.items() if v == tv), typ)
         proto = strip_comments(toks[2]) if len(toks) > 2 else None
         fd = ret.value if ret.value is not None and ret.value >= 0 else None
-        return SocketInfo(name, fam, typ, proto, fd, ret.fd, None, fd is not None, ret.errno)
+        return _made("SocketInfo")(name, fam, typ, proto, fd, ret.fd, None, fd is not None,
+                                   ret.errno)
     if base in ("connect", "bind", "accept", "accept4", "sendto", "sendmsg"):
         fv = fd_value(toks[0]) if toks else None
         sa = None
@@ -1613,13 +1652,14 @@ def socket_info(call: Any, args: str | None = None, ret_text: str | None = None)
         if fv is not None and fv.kind and fam is None:
             fam = None
         okv = ret.value is not None and ret.value >= 0
-        return SocketInfo(name, fam, None, None, fv.fd if fv else None, fv, sa, okv, ret.errno)
+        return _made("SocketInfo")(name, fam, None, None, fv.fd if fv else None, fv, sa, okv,
+                                   ret.errno)
     return None
 
 
 # --- prctl, namespaces, capabilities, wait, exit, personality ---------------------------------
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class PrctlInfo:
     """prctl: ``option`` name (``PR_SET_NAME``; the number as text when unknown),
     ``option_number``, the remaining raw ``args``; ``name`` for PR_SET_NAME (bytes), ``value``
@@ -1673,11 +1713,11 @@ def prctl_info(call: Any, args: str | None = None, ret_text: str | None = None) 
         else:
             value = parse_int(toks[1])
     ret = parse_ret(ret_t)
-    return PrctlInfo(name, opt, num, tuple(toks[1:]), comm, value,
-                     ret.value is not None and ret.value >= 0, ret.value, ret.errno)
+    return _made("PrctlInfo")(name, opt, num, tuple(toks[1:]), comm, value,
+                              ret.value is not None and ret.value >= 0, ret.value, ret.errno)
 
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class NamespaceInfo:
     """unshare(flags) / setns(fd, nstype): ``flags`` (CLONE_NEW* bits; None when unreadable or a
     name is unknown), ``flag_names``; setns ``fd`` and its ``-y`` decoration (``/proc/1/ns/pid``
@@ -1712,10 +1752,10 @@ def namespace_info(call: Any, args: str | None = None, ret_text: str | None = No
             names = tuple(p for p in m.group(1).split("|") if p.startswith("CLONE_"))
     fd = fd_value(toks[0]) if base == "setns" and toks else None
     ret = parse_ret(ret_t)
-    return NamespaceInfo(name, flags, names, fd, ret.value == 0, ret.errno)
+    return _made("NamespaceInfo")(name, flags, names, fd, ret.value == 0, ret.errno)
 
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class CapsetInfo:
     """capset(hdr, data): target ``pid`` (0 = self), capability masks as ints (None when
     unreadable or naming an unknown capability)."""
@@ -1744,8 +1784,8 @@ def capset_info(call: Any, args: str | None = None, ret_text: str | None = None)
 
     pid = parse_int(hdr["pid"]) if "pid" in hdr else None
     ret = parse_ret(ret_t)
-    return CapsetInfo(name, pid, mask("effective"), mask("permitted"), mask("inheritable"),
-                      ret.value == 0, ret.errno)
+    return _made("CapsetInfo")(name, pid, mask("effective"), mask("permitted"),
+                               mask("inheritable"), ret.value == 0, ret.errno)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1811,7 +1851,7 @@ def wait_info(call: Any, args: str | None = None, ret_text: str | None = None) -
                     "WIFSTOPPED" in status, status)
 
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class PersonalityInfo:
     """personality(persona): ``persona`` int (None for unreadable; 0xffffffff = query),
     ``linux32``: the PER_LINUX32 domain (uname reports i686; not a syscall-ABI change)."""
@@ -1835,10 +1875,10 @@ def personality_info(call: Any, args: str | None = None, ret_text: str | None = 
     if p is None and toks:
         p = parse_int(toks[0])
     query = p == 0xFFFFFFFF
-    return PersonalityInfo(name, p, query, parse_ret(ret_t).value)
+    return _made("PersonalityInfo")(name, p, query, parse_ret(ret_t).value)
 
 
-@dataclass(frozen=True, slots=True)
+@_on_first_use
 class ExitInfo:
     """exit / exit_group: the ``status`` argument (None when unreadable)."""
 
@@ -1851,4 +1891,10 @@ def exit_info(call: Any, args: str | None = None, ret_text: str | None = None) -
     if _base_name(name) not in ("exit", "exit_group"):
         return None
     toks = split_args(args_t)
-    return ExitInfo(name, parse_int(toks[0]) if toks else None)
+    return _made("ExitInfo")(name, parse_int(toks[0]) if toks else None)
+
+
+# the classes of _on_first_use stay unbound until used (module __getattr__ makes them)
+for _name in _LATER:
+    del globals()[_name]
+del _name
