@@ -413,53 +413,48 @@ class GraphBuilder:
         p.arch.fresh = False
         if name in I386_ONLY:
             p.arch.on_evidence(ev.entry_line or ev.line, "b32", ARCH_SYSCALL_NAME)
-        if name in CREATE:
-            self._create(p, ev)
-        elif name in EXECS:
-            self._exec(p, ev)
-        elif name in SETID:
-            self._setid(p, ev)
-        elif name in GETID:
-            if ev.ret is not None and ev.ret >= 0:
-                vals = list(V.setid_info(ev.name, ev.args).args) if "res" in name else None
-                bad = observe_get(p.cred, name, ev.ret, vals)
-                if bad:
-                    self.warn(ev.file, ev.line, "GRAPH_CRED_CONFLICT",
-                              f"{name}() = {ev.ret} disagrees with the tracked {', '.join(bad)} of "
-                              f"process {p.pid} (a credential change the trace does not show, "
-                              "capabilities, or wrong start credentials)", once_key=f"cc{p.seq}{bad}")
-                    self._change(p, ev.line, name)
-        elif name in GROUPS:
-            self._groups(p, ev)
-        elif name in FD_OPEN:
-            self._open(p, ev)
-        elif name == "write":
-            self._write(p, ev)
-        elif name == "close":
-            if ev.ret == 0 and p.lfds:
-                fd = V.parse_int(ev.args)
-                if fd is not None:
-                    p.lfds.discard(fd)
-        elif name in FD_DUP:
-            self._dup(p, ev)
-        elif name in WAITS:
-            self._wait(p, ev)
-        elif name == "exit_group" or (name == "exit" and tid == p.pid and len(p.tids) == 1):
+        # one dict lookup instead of a chain of set tests (the name sets are disjoint); names the
+        # graph reads only for the task and arch bookkeeping above have no handler
+        h = _HANDLERS.get(name)
+        if h is not None:
+            h(self, p, ev)
+
+    def _getid(self, p: _P, ev: Syscall) -> None:
+        if ev.ret is not None and ev.ret >= 0:
+            name = ev.name
+            vals = list(V.setid_info(ev.name, ev.args).args) if "res" in name else None
+            bad = observe_get(p.cred, name, ev.ret, vals)
+            if bad:
+                self.warn(ev.file, ev.line, "GRAPH_CRED_CONFLICT",
+                          f"{name}() = {ev.ret} disagrees with the tracked {', '.join(bad)} of "
+                          f"process {p.pid} (a credential change the trace does not show, "
+                          "capabilities, or wrong start credentials)", once_key=f"cc{p.seq}{bad}")
+                self._change(p, ev.line, name)
+
+    def _close(self, p: _P, ev: Syscall) -> None:
+        if ev.ret == 0 and p.lfds:
+            fd = V.parse_int(ev.args)
+            if fd is not None:
+                p.lfds.discard(fd)
+
+    def _exit_call(self, p: _P, ev: Syscall) -> None:
+        if ev.name == "exit_group" or (ev.tid == p.pid and len(p.tids) == 1):
             code = V.parse_int(ev.args)
             if code is not None:
                 p.exit_group = (code & 0xFF, ev.line)
-        elif name == "getpid":
-            self._getpid(p, ev)
-        elif name in ("tgkill",):
-            a = [V.parse_int(t) for t in V.split_args(ev.args)]
-            if len(a) >= 2 and a[0] and a[1] and a[0] != a[1]:
-                self._thread_evidence(a[1], a[0], ev)
-        elif name == "unshare":
-            if ev.ret == 0 and ("CLONE_NEWPID" in ev.args or self._rawflag(ev.args, CLONE_NEWPID)):
-                p.nsnext = True
-        elif name == "setns":
-            if ev.ret == 0 and ("CLONE_NEWPID" in ev.args or "pid:[" in ev.args):
-                p.nsnext = True
+
+    def _tgkill(self, p: _P, ev: Syscall) -> None:
+        a = [V.parse_int(t) for t in V.split_args(ev.args)]
+        if len(a) >= 2 and a[0] and a[1] and a[0] != a[1]:
+            self._thread_evidence(a[1], a[0], ev)
+
+    def _unshare(self, p: _P, ev: Syscall) -> None:
+        if ev.ret == 0 and ("CLONE_NEWPID" in ev.args or self._rawflag(ev.args, CLONE_NEWPID)):
+            p.nsnext = True
+
+    def _setns(self, p: _P, ev: Syscall) -> None:
+        if ev.ret == 0 and ("CLONE_NEWPID" in ev.args or "pid:[" in ev.args):
+            p.nsnext = True
 
     @staticmethod
     def _rawflag(args: str, bit: int) -> bool:
@@ -897,6 +892,22 @@ class GraphBuilder:
                     argv_truncated=e.trunc, syscall=e.name, injected=e.injected, path_bytes=e.path,
                     entry_line=e.entry or 0, arch=e.arch, arch_source=e.arch_src,
                     creds=freeze(e.snap), time=e.time)
+
+
+#: the handler of each syscall name :meth:`GraphBuilder._syscall` acts on
+_HANDLERS = {}
+for _names, _h in ((CREATE, GraphBuilder._create), (EXECS, GraphBuilder._exec),
+                   (SETID, GraphBuilder._setid), (GETID, GraphBuilder._getid),
+                   (GROUPS, GraphBuilder._groups), (FD_OPEN, GraphBuilder._open),
+                   (("write",), GraphBuilder._write), (("close",), GraphBuilder._close),
+                   (FD_DUP, GraphBuilder._dup), (WAITS, GraphBuilder._wait),
+                   (("exit_group", "exit"), GraphBuilder._exit_call),
+                   (("getpid",), GraphBuilder._getpid), (("tgkill",), GraphBuilder._tgkill),
+                   (("unshare",), GraphBuilder._unshare), (("setns",), GraphBuilder._setns)):
+    for _n in _names:
+        assert _n not in _HANDLERS, _n      # the name sets are disjoint
+        _HANDLERS[_n] = _h
+del _names, _h, _n
 
 
 def gens_of(pid_id: str) -> int:
