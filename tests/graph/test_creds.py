@@ -239,3 +239,16 @@ def test_child_seen_before_return_inherits_parent_creds(G):
     """)
     c = g[101].ok_execs[0].creds
     assert (c.uid.value, c.euid.value) == (5, 5)
+
+
+def test_state_copy_and_aliases_keep_every_field():
+    from tracerule.graph.creds import ALIAS, ALL_FIELDS, Cell, CredState
+
+    st = CredState({f: Cell(i) for i, f in enumerate(ALL_FIELDS)})
+    cp = st.copy()
+    assert cp.snapshot() == st.snapshot() and [c.value for c in cp.snapshot()] == list(range(len(ALL_FIELDS)))
+    al = CredState.aliases()
+    cells = al.alias_cells()
+    assert list(cells) == list(ALL_FIELDS)
+    assert all(cells[f] is getattr(al, f) and cells[f].kind == ALIAS for f in ALL_FIELDS)
+    assert len({id(c) for c in cells.values()}) == len(ALL_FIELDS)

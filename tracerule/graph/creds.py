@@ -90,9 +90,8 @@ class CredState:
             setattr(self, f, (cells or {}).get(f) or Cell())
 
     def copy(self) -> "CredState":
-        st = CredState.__new__(CredState)
-        for f in ALL_FIELDS:
-            setattr(st, f, getattr(self, f))
+        st = _new_state(CredState)
+        _set_cells(st, _SNAPSHOT(self))
         return st
 
     def snapshot(self) -> tuple:
@@ -126,14 +125,22 @@ class CredState:
 
     @staticmethod
     def aliases() -> "CredState":
-        st = CredState.__new__(CredState)
-        for f in ALL_FIELDS:
-            setattr(st, f, Cell(kind=ALIAS))
+        st = _new_state(CredState)
+        _set_cells(st, [Cell(None, UNKNOWN, None, ALIAS) for _ in ALL_FIELDS])
         return st
 
     def alias_cells(self) -> dict:
         """The start cells of a state made by :meth:`aliases` (keep them to link later)."""
-        return {f: getattr(self, f) for f in ALL_FIELDS}
+        return dict(zip(ALL_FIELDS, _SNAPSHOT(self)))
+
+
+_new_state = object.__new__
+
+
+def _set_cells(st: CredState, cells) -> None:
+    """Set all of ``st``'s cells, in :data:`ALL_FIELDS` order."""
+    (st.uid, st.euid, st.suid, st.fsuid, st.gid, st.egid, st.sgid, st.fsgid, st.groups, st.auid,
+     st.sessionid) = cells
 
 
 def link_aliases(aliases: dict, parent: CredState) -> list[str]:
