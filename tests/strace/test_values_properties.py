@@ -273,7 +273,10 @@ def test_str_array_fast_path_is_general_path(token):
        st.booleans())
 def test_exec_info_fast_path_is_general_path(path, argv, envp, sep, ret, with_env):
     args = path + sep + argv + ((", " + envp) if with_env else "")
-    _both(exec_info, "execve", args, ret)
+    ei = _both(exec_info, "execve", args, ret)
+    head = V.execve_head(args)
+    if head is not None:         # the graph's shortcut: the same three values
+        assert head == (ei.path, ei.argv, ei.argv_truncated)
 
 
 clone_values = st.sampled_from(["NULL", "0", "0x7f4a53a13a10", "[8016]", "8016", "0x0", "[]",
@@ -300,7 +303,7 @@ def test_fast_paths_on_every_corpus_call():
     """Every execve/clone/argv text of the corpus traces decodes the same either way."""
     from tests.conftest import DATA, SAMPLES
 
-    seen = 0
+    seen = heads = 0
     traces = sorted(DATA.glob("strace*/*.txt")) + sorted(SAMPLES.glob("*.txt"))
     for path in traces:
         for line in path.read_text(errors="surrogateescape").splitlines():
@@ -311,6 +314,9 @@ def test_fast_paths_on_every_corpus_call():
                 body = line[k + len(name):]
                 end = body.rfind(") = ")
                 args = body[:end] if end >= 0 else body
-                _both(fn, name[:-1], args, body[end + 4:] if end >= 0 else "")
+                info = _both(fn, name[:-1], args, body[end + 4:] if end >= 0 else "")
+                if fn is exec_info and V.execve_head(args) is not None:
+                    assert V.execve_head(args) == (info.path, info.argv, info.argv_truncated)
+                    heads += 1
                 seen += 1
-    assert seen > 50
+    assert seen > 50 and heads > 20

@@ -516,8 +516,13 @@ class GraphBuilder:
 
     # -- exec
     def _exec(self, p: _P, ev: Syscall) -> None:
-        info = V.exec_info(ev.name, ev.args)
-        path, argv, trunc = info.path, info.argv, info.argv_truncated
+        # the usual execve form without building a whole ExecInfo (same three values)
+        head = V.execve_head(ev.args) if ev.name == "execve" else None
+        if head is not None:
+            path, argv, trunc = head
+        else:
+            info = V.exec_info(ev.name, ev.args)
+            path, argv, trunc = info.path, info.argv, info.argv_truncated
         if ev.ret is None:
             if path is not None:
                 p.pending_exec = (path, argv, trunc, ev.line, ev.tid)

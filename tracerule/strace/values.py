@@ -30,7 +30,7 @@ __all__ = [
     "socket_info", "sockaddr_info", "prctl_info", "namespace_info", "capset_info", "wait_info",
     "personality_info", "exit_info", "PrctlInfo", "NamespaceInfo", "CapsetInfo", "WaitInfo",
     "PersonalityInfo", "ExitInfo", "CREATION_SYSCALLS", "EXEC_SYSCALLS", "SETID_SYSCALLS",
-    "GETID_SYSCALLS", "OPEN_SYSCALLS",
+    "GETID_SYSCALLS", "OPEN_SYSCALLS", "execve_head",
 ]
 
 # ----------------------------------------------------------------------------------------------
@@ -1155,9 +1155,23 @@ _EXECVE_PLAIN_RE = re.compile(r'"(%s)", \[((?:%s)(?:, (?:%s))*)?\](?:, |\Z)'
                               % (_BODY, _ITEM, _ITEM), re.DOTALL)
 
 
+def execve_head(args: str) -> tuple[bytes, tuple[bytes, ...], bool] | None:
+    """``(path, argv, argv_truncated)`` of an execve's arguments in the usual form (a plain path
+    literal, a plain argv array), exactly as :func:`exec_info` gives them; None for any other
+    form (then ask :func:`exec_info`).  For callers that need no more (the process graph)."""
+    m = _EXECVE_PLAIN_RE.match(args)
+    if m is None:
+        return None
+    sa = _plain_array(m.group(2))
+    return _plain_path(m.group(1)), sa.items, sa.truncated
+
+
+def _plain_path(body: str) -> bytes:
+    return body.encode("ascii") if "\\" not in body and body.isascii() else unescape(body)
+
+
 def _execve_plain(name: str, args_t: str, ret_t: str, m: re.Match[str]) -> ExecInfo:
-    body = m.group(1)
-    path = body.encode("ascii") if "\\" not in body and body.isascii() else unescape(body)
+    path = _plain_path(m.group(1))
     sa = _plain_array(m.group(2))
     envp = env_count = None
     rest = args_t[m.end():]
