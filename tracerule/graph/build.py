@@ -110,7 +110,7 @@ def _clone_flags(ev: Syscall) -> int:
     key = (ev.name, ev.args)
     bits = _CLONE_BITS.get(key)
     if bits is None:
-        if len(_CLONE_BITS) >= 4096:
+        if len(_CLONE_BITS) >= 1024:
             _CLONE_BITS.clear()
         bits = _CLONE_BITS[key] = _clone_bits(ev.name, ev.args)
     return bits

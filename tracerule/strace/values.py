@@ -972,7 +972,7 @@ def _clone_flags(token: str | None, is_clone3: bool) -> tuple[int | None, int | 
     key = (token, is_clone3)
     r = _CLONE_FLAGS_MEMO.get(key)
     if r is None:
-        if len(_CLONE_FLAGS_MEMO) >= 4096:
+        if len(_CLONE_FLAGS_MEMO) >= 1024:
             _CLONE_FLAGS_MEMO.clear()
         r = _CLONE_FLAGS_MEMO[key] = _clone_flags_text(token, is_clone3)
     return r
