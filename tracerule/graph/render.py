@@ -7,6 +7,7 @@ a line nor inject terminal escapes or DOT syntax.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -241,19 +242,17 @@ def write_json(g: ProcessGraph, file) -> None:
     at one process's dict however big the graph is."""
     from tracerule.graph.model import SCHEMA_VERSION
 
-    dumps = json.dumps
+    # the dicts are fresh trees (to_dict builds them): no cycle to look for
+    dumps = functools.partial(json.dumps, ensure_ascii=False, check_circular=False)
     file.write('{"schema_version": %d, "source": %s, "sidecar": %s, "processes": [\n'
-               % (SCHEMA_VERSION, dumps(g.source, ensure_ascii=False),
-                  dumps(g.sidecar_used, ensure_ascii=False)))
+               % (SCHEMA_VERSION, dumps(g.source), dumps(g.sidecar_used)))
     n = len(g.processes)
     for i, p in enumerate(g.processes):
-        file.write(dumps(p.to_dict(), ensure_ascii=False))
-        file.write(",\n" if i + 1 < n else "\n")
+        file.write(dumps(p.to_dict()) + (",\n" if i + 1 < n else "\n"))
     file.write('], "warnings": [\n')
     ws = g.warnings
     for i, w in enumerate(ws):
-        file.write(dumps(warning_dict(w), ensure_ascii=False))
-        file.write(",\n" if i + 1 < len(ws) else "\n")
+        file.write(dumps(warning_dict(w)) + (",\n" if i + 1 < len(ws) else "\n"))
     file.write("]}\n")
 
 
