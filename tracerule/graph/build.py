@@ -406,10 +406,12 @@ class GraphBuilder:
     def _syscall(self, ev: Syscall) -> None:
         name = ev.name
         tid = ev.tid
-        if name in EXECS and tid in self.retired and tid not in self.live:
-            p = self.retired[tid]
-        else:
-            p = self._task(tid, ev.line, ev.file)
+        p = self.live.get(tid)      # (the common case of _task, inline: once per event)
+        if p is None:
+            if name in EXECS and tid in self.retired:
+                p = self.retired[tid]
+            else:
+                p = self._task(tid, ev.line, ev.file)
         p.arch.fresh = False
         if name in I386_ONLY:
             p.arch.on_evidence(ev.entry_line or ev.line, "b32", ARCH_SYSCALL_NAME)
