@@ -830,13 +830,16 @@ class GraphBuilder:
         procs = [p for p in self.procs if p.merged is None]
         ids: dict[int, str] = {}
         gens: dict[int, int] = {}
+        gen_of: dict[int, int] = {}
         for p in procs:
-            gens[p.pid] = gens.get(p.pid, 0) + 1
-            ids[p.seq] = f"p{p.pid}" if gens[p.pid] == 1 else f"p{p.pid}.{gens[p.pid]}"
+            g = gens[p.pid] = gens.get(p.pid, 0) + 1
+            ids[p.seq] = f"p{p.pid}" if g == 1 else f"p{p.pid}.{g}"
+            gen_of[p.seq] = g
         out = []
         freeze = Freezer()
+        freeze_exec = self._freeze_exec
         for p in procs:
-            execs = tuple(self._freeze_exec(e, freeze) for e in p.execs)
+            execs = tuple([freeze_exec(e, freeze) for e in p.execs]) if p.execs else ()
             ex = p.exit
             if ex is None and p.exit_group is not None:
                 ex = ExitStatus(p.exit_group[1], p.exit_group[0], None, False, "exit_group")
@@ -846,18 +849,16 @@ class GraphBuilder:
             creator = p.creator
             while creator is not None and creator.merged is not None:
                 creator = creator.merged
-            threads = []
-            for t in p.tids:
-                if t != p.pid and t not in threads:
-                    threads.append(t)
-            changes = tuple(CredChange(line, cause, freeze(snap)) for line, cause, snap in p.changes)
+            threads = () if len(p.tids) == 1 else tuple(
+                t for t in dict.fromkeys(p.tids) if t != p.pid)   # in order, each once
+            changes = tuple([CredChange(line, cause, freeze(snap)) for line, cause, snap in p.changes])
             out.append(Process(
-                id=ids[p.seq], pid=p.pid, generation=gens_of(ids[p.seq]),
+                id=ids[p.seq], pid=p.pid, generation=gen_of[p.seq],
                 parent_id=ids[parent.seq] if parent is not None else None,
                 ppid=parent.pid if parent is not None else None,
                 creator_id=ids[creator.seq] if creator is not None else None,
-                via=p.via, clone_flags=p.flags, threads=tuple(threads), execs=execs, exit=ex,
-                arch=tuple(ArchSpan(s[0], s[1], s[2]) for s in p.arch.spans),
+                via=p.via, clone_flags=p.flags, threads=threads, execs=execs, exit=ex,
+                arch=tuple([ArchSpan(s[0], s[1], s[2]) for s in p.arch.spans]),
                 creds=changes, start_line=p.start_line, end_line=p.end_line, ns_pid=p.ns_pid,
                 file=p.file,
             ))
