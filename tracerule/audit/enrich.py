@@ -248,7 +248,7 @@ class Enricher:
         self._states: dict = {}
         self._by_tid: dict = {}
         self._tidcomm: dict = {}
-        self._nrs: dict = {}
+        self._kinds: dict = {}
         self._done = False
 
     # ---- driving -----------------------------------------------------------------------------
@@ -365,6 +365,9 @@ class Enricher:
         st.exec_by_line = {e.line: e for e in p.execs}
         st.arch_lines = [a.start_line for a in p.arch]
         st.arches = [a.arch for a in p.arch]
+        if len(st.arches) > 1 and len(set(st.arches)) == 1:
+            # spans (one per exec, say) that all name the same arch: any line answers it
+            st.arch_lines, st.arches = st.arch_lines[:1], st.arches[:1]
         st.pers = []
         parent = self.graph.get(p.parent_id) if p.parent_id else None
         pst = self._state(parent) if parent is not None and parent is not p else None
@@ -611,41 +614,54 @@ class Enricher:
                 return base, arch, t, None, False
         return base, arch, t, nr, False
 
+    def _kind(self, name: str, arch: str, tables, audit_arch) -> tuple:
+        """What a syscall name printed in a process running ``arch`` means, independent of the
+        call's own values (a pure function of its arguments: cached per (name, arch)):
+        (base name, arch, table, number or None, arch switched, AUDIT_ARCH value, x32, i386
+        socket call that socketcall may carry, arch for the argument decoding, exit/exit_group,
+        copies a sockaddr, openat2, write)."""
+        base, arch, t, nr, fixed = self._number(name, arch, tables)
+        return (base, arch, t, nr, fixed, audit_arch.get(arch, audit_arch["b64"]), arch == "x32",
+                arch == "b32" and base in E.SOCKETCALL and "socketcall" in t.by_name,
+                _ARCH_OF.get(arch, "x86_64"), name in ("exit", "exit_group"),
+                base in E.SOCKADDR_SYSCALLS, base == "openat2", base == "write")
+
     def _record(self, st: _PState, ev: Syscall, name: str, tid: int, line: int, tables,
                 audit_arch) -> Record | None:
         stats = self.stats
         if name == "???" or name.startswith("???"):
             stats.unnamed += 1
             return None
-        entry = ev.entry_line or line
         ex = st.exec_by_line.get(line) if name in ("execve", "execveat") else None
         if ex is not None:
             arch = ex.arch
         elif len(st.arches) == 1:
             arch = st.arches[0]
+        elif not st.arches:
+            arch = "b64"            # what _arch() answers for a process without arch spans
         else:
-            arch = self._arch(st, entry)
+            arch = self._arch(st, ev.entry_line or line)
         key = (name, arch)
-        hit = self._nrs.get(key)
-        if hit is None:
-            hit = self._nrs[key] = self._number(name, arch, tables)
-        base, arch, t, nr, fixed = hit
+        kind = self._kinds.get(key)
+        if kind is None:
+            kind = self._kinds[key] = self._kind(name, arch, tables, audit_arch)
+        (base, arch, t, nr, fixed, aarch, x32, sc_possible, arg_arch, no_return, copies_saddr,
+         is_openat2, is_write) = kind
         if nr is None:
             stats.unknown_names[base] = stats.unknown_names.get(base, 0) + 1
             return None
         if fixed:
             stats.arch_fixed += 1
-        if ev.scno is not None and ev.scno != nr:
-            nr = ev.scno
-        if arch == "x32":
+        scno = ev.scno
+        if scno is not None and scno != nr:
+            nr = scno
+        if x32:
             nr |= 0x40000000
-        aarch = audit_arch.get(arch, audit_arch["b64"])
         args = ev.args or ""
         a0 = a1 = a2 = a3 = None
         all_args, need_names, need_saddr = self._needs
-        socketcall = arch == "b32" and base in E.SOCKETCALL and (
-            ev.scno is None or ev.scno == 102) and "socketcall" in t.by_name
-        if socketcall and ev.scno is None and t.nr(base) is not None:
+        socketcall = sc_possible and (scno is None or scno == 102)
+        if socketcall and scno is None and t.nr(base) is not None:
             # both a direct syscall and socketcall exist: strace prints the same name; glibc on
             # i386 uses socketcall unless built for kernels >= 4.3
             stats.socketcall_assumed += 1
@@ -653,17 +669,21 @@ class Enricher:
             nr = t.nr("socketcall")
             a0 = E.SOCKETCALL[base]
         elif all_args:
-            a0, a1, a2, a3 = E.registers(base, args, _ARCH_OF.get(arch, "x86_64"))
+            a0, a1, a2, a3 = E.registers(base, args, arg_arch)
         else:
             ix = self._regs.get(nr)
             if ix:
-                a0, a1, a2, a3 = E.registers_some(base, args, _ARCH_OF.get(arch, "x86_64"), ix)
-        exit_v = E.exit_value(ev.ret, ev.errno) if ev.errno else ev.ret
-        if name in ("exit", "exit_group"):
+                a0, a1, a2, a3 = E.registers_some(base, args, arg_arch, ix)
+        errno = ev.errno
+        if no_return:
             exit_v = None
-        if exit_v is None and ev.errno and name not in ("exit", "exit_group"):
-            failed = True           # an errno strace named but we cannot number: failed, exit unknown
+            failed = False
+        elif errno:
+            exit_v = E.exit_value(ev.ret, errno)
+            # an errno strace named but we cannot number: failed, exit unknown
+            failed = exit_v is None or -4095 <= exit_v <= -1
         else:
+            exit_v = ev.ret
             failed = exit_v is not None and -4095 <= exit_v <= -1
         uid, euid, suid, fsuid, gid, egid, sgid, fsgid, auid, ses, groups = self._creds(st, line)
         exe, comm = self._exe_at(st, line)
@@ -675,17 +695,17 @@ class Enricher:
                                                     bisect_right(st.exec_lines, tc[0])):
             comm = tc[1]
         names = self._names(st, ev, base, args, failed, ex) if need_names else None
-        if base not in E.SOCKADDR_SYSCALLS:
+        if not copies_saddr:
             saddr = NO_SOCKADDR
         elif need_saddr:
             saddr = E.saddr_family(base, args, failed)
         else:
             saddr = None
         oflags = None
-        if base == "openat2" and all_args:
+        if is_openat2 and all_args:
             oi = open_info(ev)
             oflags = oi.flags if oi is not None else None
-        forced = base == "write" and not failed and "loginuid>" in args
+        forced = is_write and not failed and "loginuid>" in args
         p = st.proc
         # what Record(exit=exit_v, success=False if exit_v is None and failed else None) stores
         # (failed is is_success's negation where the return is known), without its keyword call
