@@ -196,6 +196,8 @@ class GraphBuilder:
         self._warned: set[str] = set()
         self._nonroot_noted = False
         self.start = self._start_state(uid, gid, auid)
+        # bound once per builder (a subclass's or patched handler is the one called)
+        self._handlers = {n: getattr(self, m) for n, m in _HANDLERS.items()}
 
     # ---- start credentials -------------------------------------------------------------------
     def _start_state(self, uid, gid, auid) -> CredState:
@@ -417,9 +419,9 @@ class GraphBuilder:
             p.arch.on_evidence(ev.entry_line or ev.line, "b32", ARCH_SYSCALL_NAME)
         # one dict lookup instead of a chain of set tests (the name sets are disjoint); names the
         # graph reads only for the task and arch bookkeeping above have no handler
-        h = _HANDLERS.get(name)
+        h = self._handlers.get(name)
         if h is not None:
-            h(self, p, ev)
+            h(p, ev)
 
     def _getid(self, p: _P, ev: Syscall) -> None:
         if ev.ret is not None and ev.ret >= 0:
@@ -882,6 +884,7 @@ class GraphBuilder:
         self.procs = []
         self.live, self.last, self.retired, self.unclaimed, self.expected = {}, {}, {}, {}, {}
         self.ns_wait = []
+        self._handlers = {}      # bound methods: the builder would reference itself
 
     def _root_checks(self) -> None:
         u, src = self.start.uid.resolve()
@@ -902,18 +905,17 @@ class GraphBuilder:
                     creds=freeze(e.snap), time=e.time)
 
 
-#: the handler of each syscall name :meth:`GraphBuilder._syscall` acts on
-_HANDLERS = {}
-for _names, _h in ((CREATE, GraphBuilder._create), (EXECS, GraphBuilder._exec),
-                   (SETID, GraphBuilder._setid), (GETID, GraphBuilder._getid),
-                   (GROUPS, GraphBuilder._groups), (FD_OPEN, GraphBuilder._open),
-                   (("write",), GraphBuilder._write), (("close",), GraphBuilder._close),
-                   (FD_DUP, GraphBuilder._dup), (WAITS, GraphBuilder._wait),
-                   (("exit_group", "exit"), GraphBuilder._exit_call),
-                   (("getpid",), GraphBuilder._getpid), (("tgkill",), GraphBuilder._tgkill),
-                   (("unshare",), GraphBuilder._unshare), (("setns",), GraphBuilder._setns)):
+#: the handler method of each syscall name :meth:`GraphBuilder._syscall` acts on (the name
+#: sets are disjoint: each name has one)
+_HANDLERS: dict[str, str] = {}
+for _names, _h in ((CREATE, "_create"), (EXECS, "_exec"), (SETID, "_setid"), (GETID, "_getid"),
+                   (GROUPS, "_groups"), (FD_OPEN, "_open"), (("write",), "_write"),
+                   (("close",), "_close"), (FD_DUP, "_dup"), (WAITS, "_wait"),
+                   (("exit_group", "exit"), "_exit_call"), (("getpid",), "_getpid"),
+                   (("tgkill",), "_tgkill"), (("unshare",), "_unshare"), (("setns",), "_setns")):
     for _n in _names:
-        assert _n not in _HANDLERS, _n      # the name sets are disjoint
+        if _n in _HANDLERS:
+            raise AssertionError(f"syscall {_n} has two graph handlers")
         _HANDLERS[_n] = _h
 del _names, _h, _n
 
