@@ -660,8 +660,7 @@ _VARS_RE = re.compile(r"/\*\s*(\d+)\s+(?:vars|entries|elements)\s*\*/")
 _BODY = r'[^"\\]*(?:\\.[^"\\]*)*'
 _ITEM = r'"%s"(?:\.\.\.)?|\.\.\.' % _BODY
 _PLAIN_ARRAY_RE = re.compile(r"\[((?:%s)(?:, (?:%s))*)?\]" % (_ITEM, _ITEM), re.DOTALL)
-
-
+# the same bodies over the text's bytes: all of them (no "..." anywhere), or with their marks
 _BODIES_B = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"', re.DOTALL)
 _ITEMS_B = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"(\.\.\.)?|(\.\.\.)', re.DOTALL)
 
@@ -979,8 +978,6 @@ def _clone_flags(token: str | None, is_clone3: bool) -> tuple[int | None, int | 
 
 
 def _clone_flags_text(token: str, is_clone3: bool) -> tuple[int | None, int | None, tuple[str, ...]]:
-    if token is None:
-        return None, None, ()
     t = strip_comments(token) if "/*" in token else token.strip()
     if not t:
         return None, None, ()
