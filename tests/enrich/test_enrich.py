@@ -537,3 +537,29 @@ def test_record_make_sets_every_slot_as_the_constructor_does():
         assert getattr(made, s) is getattr(ref, s), s
     assert [getattr(made, s) for s in Record.__slots__] != [getattr(Record(X86, 2), s)
                                                            for s in Record.__slots__]
+
+
+def test_reused_pid_records_take_the_incarnation_of_their_line(tmp_path):
+    """A pid reused by a second process, with another task's lines in between: each record gets
+    the process (and so the program) that pid belonged to at that line."""
+    p = trace(tmp_path, """
+100 execve("/bin/sh", ["sh"], 0x7ffd /* 1 var */) = 0
+100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f1) = 200
+200 execve("/usr/bin/a", ["a"], 0x7ffd /* 1 var */) = 0
+200 openat(AT_FDCWD, "/etc/a", O_RDONLY) = 3
+100 openat(AT_FDCWD, "/etc/sh1", O_RDONLY) = 3
+200 exit_group(0) = ?
+200 +++ exited with 0 +++
+100 wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 200
+100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f1) = 200
+200 execve("/usr/bin/b", ["b"], 0x7ffd /* 1 var */) = 0
+100 openat(AT_FDCWD, "/etc/sh2", O_RDONLY) = 3
+200 openat(AT_FDCWD, "/etc/b", O_RDONLY) = 3
+100 openat(AT_FDCWD, "/etc/sh3", O_RDONLY) = 3
+""")
+    recs, e = records(p, names={"openat"}, need={"names"})
+    got = [(r.pid, r.names[0].path, r.exe.path, r.comm) for r in recs]
+    assert got == [(200, "/etc/a", "/usr/bin/a", "a"), (100, "/etc/sh1", "/bin/sh", "sh"),
+                   (100, "/etc/sh2", "/bin/sh", "sh"), (200, "/etc/b", "/usr/bin/b", "b"),
+                   (100, "/etc/sh3", "/bin/sh", "sh")]
+    assert len([q for q in e.graph.processes if q.pid == 200]) == 2

@@ -526,8 +526,9 @@ class Enricher:
         audit_arch = {"b64": AUDIT_ARCH[host], "b32": AUDIT_ARCH.get(compat or "", 0),
                       "x32": AUDIT_ARCH[host]}
         graph_procs = self.graph.processes
-        last_tid = None
-        last = None
+        # tid -> (state, first line, end line) of the process that tid belonged to last: the
+        # same answer as _proc() for every line in that range (traces interleave many tids)
+        by_tid: dict = {}
         for ev in events:
             if type(ev) is not Syscall:
                 continue
@@ -536,13 +537,13 @@ class Enricher:
             line = ev.line
             if tid == 0 and graph_procs:
                 tid = graph_procs[0].pid
-            if tid != last_tid or last is None or (line < last[1] or line >= last[2]):
+            last = by_tid.get(tid)
+            if last is None or line < last[1] or line >= last[2]:
                 p = self._proc(tid, line)
                 if p is None:
                     continue
-                st = self._state(p)
-                last_tid = tid
-                last = (st, p.start_line, _next_start(self._by_tid.get(tid), p.start_line))
+                last = by_tid[tid] = (self._state(p), p.start_line,
+                                      _next_start(self._by_tid.get(tid), p.start_line))
             st = last[0]
             if name in STATE_NAMES:
                 self._track(st, ev)

@@ -753,6 +753,7 @@ def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_h
                     _caught_by(e, d, rules, existing)
 
     feed.settle = settle
+    feed.every = bool(normal)      # settle() does nothing for an undecided record without them
     for d in simulate(compiled, feed):
         if d.index == feed.index:
             feed.decision = d
@@ -780,7 +781,8 @@ def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_h
 
 class _Feed:
     """Records into simulate(); each record is settled (with its decision, if any) once the
-    simulator has moved past it."""
+    simulator has moved past it -- a record no rule decided only when ``every`` (selectors look
+    at every record; otherwise settling it does nothing)."""
 
     def __init__(self, en) -> None:
         self.en = en
@@ -788,11 +790,14 @@ class _Feed:
         self.record = None
         self.decision = None
         self.settle = None
+        self.every = True
 
     def __iter__(self):
+        settle = self.settle
+        every = self.every
         for r in self.en:
-            if self.record is not None:
-                self.settle(self.record, self.decision)
+            if self.record is not None and (every or self.decision is not None):
+                settle(self.record, self.decision)
             self.index += 1
             self.record = r
             self.decision = None
