@@ -35,7 +35,6 @@ from __future__ import annotations
 import gc
 import os
 import posixpath
-import socket
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -237,7 +236,9 @@ class Enricher:
         self.host = host
         if host_resolve is None:
             hn = self.sidecar.hostname if self.sidecar is not None else None
-            host_resolve = bool(hn) and hn == socket.gethostname()
+            # the sidecar records os.uname().nodename (gethostname(2) is the same value; no
+            # socket module import for it)
+            host_resolve = bool(hn) and hn == os.uname().nodename
         self.host_resolve = bool(host_resolve)
         self.creds_given = (uid, gid, auid)
         self.stats = EnrichStats(host_resolved=self.host_resolve)

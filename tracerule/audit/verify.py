@@ -669,14 +669,13 @@ def _syscall_name(arch: int, nr: int) -> str:
 def _run_trace(trace, items, rules, sels, expects_res, assumptions, host, this_host, sidecar,
                uid, gid, auid, baseline: BaselineResult | None,
                existing: ExistingResult | None = None) -> TraceResult:
-    import socket as _socket
-
     from tracerule.audit.enrich import Enricher, record_needs, rule_syscall_names
     from tracerule.audit.simulate import compile_rules, simulate
 
     sc = _sidecar_of(trace, sidecar)
     if this_host is None:
-        this_host = bool(sc is not None and sc.hostname and sc.hostname == _socket.gethostname())
+        # the sidecar's hostname is os.uname().nodename (what gethostname(2) returns)
+        this_host = bool(sc is not None and sc.hostname and sc.hostname == os.uname().nodename)
     compiled = compile_rules(items, host=host, file_identity=_resolver(sc, this_host))
     for n in compiled.notes:
         assumptions[_atext(n, rules, existing)] += 0   # listed once, with the runs' counts added below
