@@ -324,3 +324,20 @@ def test_build_graph_restores_gc_and_leaves_no_cycles(tmp_path, enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("si_pid, stime", [
+    ("101", "3 /* 0.03 s */"),                          # a comment after si_pid: plain pid
+    ("2 /* 101 in strace's PID NS */", "0"),            # --pidns-translation: the translated pid
+    ("2 /* 101 in strace's PID NS */", "3 /* 0.03 s */"),
+])
+def test_sigchld_claims_child_with_comments(G, si_pid, stime):
+    g = G(f"""
+        100  execve("/bin/sh", ["sh"], 0x7f /* 4 vars */) = 0
+        101  execve("/bin/true", ["true"], 0x7f /* 4 vars */) = 0
+        101  +++ exited with 0 +++
+        100  --- SIGCHLD {{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid={si_pid}, si_uid=0, si_status=0, si_utime=0, si_stime={stime}}} ---
+        100  +++ exited with 0 +++
+    """)
+    assert parents(g) == {100: None, 101: 100}
+    assert g[101].via == "sigchld"
