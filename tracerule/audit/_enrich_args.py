@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno as _errno
 import re
+from functools import lru_cache
 
 from tracerule.strace import constants as C
 from tracerule.strace.values import fd_value, parse_flags, parse_int, split_args, strip_comments
@@ -41,9 +42,11 @@ SOCKADDR_SYSCALLS = frozenset({"connect", "bind", "sendto", "sendmsg", "sendmmsg
                                "getpeername"})
 
 
+@lru_cache(maxsize=4096)
 def errno_value(name: str | None) -> int | None:
     """``ENOENT`` -> 2, ``ERESTARTSYS`` -> 512, ``errno 531`` or ``531`` (the reader's form of
-    ``(errno 531)``) -> 531 (x86 numbering); None for a name not known."""
+    ``(errno 531)``) -> 531 (x86 numbering); None for a name not known.  (Cached: every failed
+    syscall of a trace asks, for a handful of names.)"""
     if not name:
         return None
     if name.isascii() and name.isdigit():

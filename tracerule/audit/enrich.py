@@ -192,7 +192,7 @@ class _PState:
 
     __slots__ = ("proc", "cred_lines", "creds", "exec_lines", "exes", "comms", "cwd_lines",
                  "cwds", "task", "pers", "exe0", "comm0", "cred_vals", "arch_lines", "arches",
-                 "exec_by_line")
+                 "exec_by_line", "ctx", "ordered")
 
 
 class Enricher:
@@ -364,6 +364,8 @@ class Enricher:
         st.exes = [None] * len(ok)
         st.comms = [None] * len(ok)
         st.exec_by_line = {e.line: e for e in p.execs}
+        st.ctx = None
+        st.ordered = _ordered(st.cred_lines) and _ordered(st.exec_lines)
         st.arch_lines = [a.start_line for a in p.arch]
         st.arches = [a.arch for a in p.arch]
         if len(st.arches) > 1 and len(set(st.arches)) == 1:
@@ -511,6 +513,31 @@ class Enricher:
             st.cred_vals[i] = v
         return v
 
+    def _context(self, st: _PState, line: int) -> tuple:
+        """(first line, end line, the 11 credential values of :meth:`_creds`, exe, comm, pers)
+        at ``line``, with the line range over which :meth:`_creds`, :meth:`_exe_at` and
+        :meth:`_pers_at` give these same answers (their lists are sorted by line: bisect
+        bounds; otherwise the range is ``line`` alone).  Cached in ``st.ctx`` by the records'
+        pass; a personality change (``st.pers`` grows) drops it.  The exe is looked up here
+        at the first record of its range, as a per-record call would have (its cache fills
+        then)."""
+        lo, hi = -1 << 62, 1 << 62
+        exe, comm = self._exe_at(st, line)
+        pers = self._pers_at(st, line)
+        plines = [ln for ln, _ in st.pers]
+        if st.ordered and _ordered(plines):
+            for lines, clamp in ((st.cred_lines, True), (st.exec_lines, False), (plines, True)):
+                i = bisect_right(lines, line) - 1
+                if clamp and i < 0:
+                    i = 0          # the first entry also answers every line before it
+                if i >= (1 if clamp else 0):
+                    lo = max(lo, lines[i])
+                if i + 1 < len(lines):
+                    hi = min(hi, lines[i + 1])
+        else:
+            lo, hi = line, line + 1
+        return (lo, hi) + self._creds(st, line) + (exe, comm, pers)
+
     def _arch(self, st: _PState, line: int) -> str:
         i = bisect_right(st.arch_lines, line) - 1
         return st.arches[max(i, 0)] if st.arches else "b64"
@@ -590,6 +617,7 @@ class Enricher:
                 v = E.scalar(split_args(ev.args)[0]) if ev.args else None
             if v is not None and v != 0xFFFFFFFF:
                 st.pers.append((ev.line, v))
+                st.ctx = None
         elif name == "prctl" and "PR_SET_NAME" in ev.args and ev.ret == 0:
             pi = prctl_info(ev)
             if pi is not None and pi.comm is not None:
@@ -687,8 +715,11 @@ class Enricher:
         else:
             exit_v = ev.ret
             failed = exit_v is not None and -4095 <= exit_v <= -1
-        uid, euid, suid, fsuid, gid, egid, sgid, fsgid, auid, ses, groups = self._creds(st, line)
-        exe, comm = self._exe_at(st, line)
+        ctx = st.ctx
+        if ctx is None or not ctx[0] <= line < ctx[1]:
+            ctx = st.ctx = self._context(st, line)
+        (_, _, uid, euid, suid, fsuid, gid, egid, sgid, fsgid, auid, ses, groups, exe, comm,
+         pers) = ctx
         tc = self._tidcomm.get(tid)
         if ev.comm is not None:
             comm = ev.comm[:15]
@@ -719,7 +750,7 @@ class Enricher:
                 exit_v = fixup_return(exit_v)
         return Record._make(aarch, nr, success, exit_v, a0, a1, a2, a3, p.pid, p.ppid, uid, euid,
                             suid, fsuid, gid, egid, sgid, fsgid, groups, auid, ses,
-                            self._pers_at(st, line), comm, exe, names, saddr, oflags, st.task,
+                            pers, comm, exe, names, saddr, oflags, st.task,
                             forced, ev.file, line, tid)
 
     # ---- PATH items ----------------------------------------------------------------------------
@@ -877,6 +908,10 @@ def _next_start(lst, start: int) -> int:
         if s > start:
             return s
     return 1 << 62
+
+
+def _ordered(lines) -> bool:
+    return len(lines) < 2 or all(a <= b for a, b in zip(lines, lines[1:]))
 
 
 def _exists(failed: bool, errno: str | None):
