@@ -228,10 +228,6 @@ TS_EXACT = re.compile(r"\d\d:\d\d:\d\d(?:\.\d+)?|\d{9,}(?:\.\d+)?")
 TS_EXACT_B = re.compile(TS_EXACT.pattern.encode())
 
 
-def _cap_lead(ts: bool) -> str:
-    return r"\n(\d++) ++([\d:.]++) ++" if ts else r"\n(\d++) ++()"
-
-
 def full_line_regex(ts: bool) -> re.Pattern:
     """Full mode: a complete syscall line of any name (a line it does not match is read slowly).
     Here every line is matched anyway, so the leader is the exact one (no caller checks needed)."""
@@ -240,26 +236,31 @@ def full_line_regex(ts: bool) -> re.Pattern:
     return re.compile(lead + _CAP_NAME + _CAP_RET)
 
 
-def candidate_regex(names, ts: bool, stack: bool = False) -> re.Pattern:
+def candidate_regex(names, ts: bool) -> re.Pattern:
     """names mode: the candidate lines of a pid-column trace (a wanted name followed by ``(``, its
     ``<... NAME resumed>``, ``+++``, ``---``, ``[ Process``); a complete syscall line of a wanted
-    name is captured whole (groups ``args``..``dur`` set), any other candidate only located (group
-    ``name`` may be set, ``ret`` is None).  A BYTES regex (run on the undecoded chunk; names as
-    utf-8): groups 1-8 as for :func:`full_line_regex`, as bytes; group 9 is set on a ``-k`` stack
-    line (`` > ``), matched only with ``stack`` (a trace not yet known to have them)."""
+    name is captured whole (groups ``args``..``dur`` set), any other candidate only located.  A
+    BYTES regex (run on the undecoded chunk; names as utf-8).  Groups: 1 pid, 2 ts (empty without
+    -t), 3 empty at the body's start, 4-8 as :data:`_CAP_RET` (args, ret_text, ret, tail, dur).
+
+    The name is not a group, and the pattern is one line form with no alternative at its top (-k
+    stack lines, which have no pid column, are found by the caller's runs of tids): a group around
+    the name alternation, or an alternative at the top, costs every line of the trace a jump in
+    the matcher.  The caller reads the name between the body's start and its ``(``.  Odd names
+    (not of :data:`_NAME_FIRST_OK`'s form) are located like the others, only ever read slowly."""
     names = sorted({n.decode() if isinstance(n, bytes) else n for n in names})
     ok = [n for n in names if _NAME_FIRST_OK.fullmatch(n)]
     odd = [n for n in names if not _NAME_FIRST_OK.fullmatch(n)]
     trie = name_trie(names).decode("latin-1")
-    trie_ok = name_trie(ok).decode("latin-1") if ok else r"(?!)"
-    alt = r"(?P<name>" + trie_ok + r")(?:" + _CAP_RET + r"|\()"
+    body = []
+    if ok:
+        body.append(r"(?:" + name_trie(ok).decode("latin-1") + r")(?:" + _CAP_RET + r"|\()")
     if odd:
-        alt += r"|(?:" + name_trie(odd).decode("latin-1") + r")\("
-    return re.compile((
-        r"\n(?:" + _cap_lead(ts)[2:] + r"(?:" + alt
-        + r"|<\.\.\. (?:" + trie + r") resumed|\+\+\+ |--- |\[ Process PID=)"
-        + (r"|( > )" if stack else r"|(?!)()") + r")"
-    ).encode("latin-1"))
+        body.append(r"(?:" + name_trie(odd).decode("latin-1") + r")\(")
+    body += [r"<\.\.\. (?:" + trie + r") resumed", r"\+\+\+ ", r"--- ", r"\[ Process PID="]
+    lead = r"(\d++) ++([\d:.]++) ++()" if ts else r"(\d++) ++()()"
+    line = lead + r"(?:" + "|".join(body) + r")"
+    return re.compile((r"\n" + line).encode("latin-1"))
 
 
 # runs of lines of one tid: the first line of each run is where a tid may be new

@@ -168,7 +168,7 @@ class _Stream:
     """One input file being read."""
 
     __slots__ = ("path", "name", "fixed", "clock", "carry", "partial_at", "fast", "ts_seen",
-                 "carry_next", "lines", "sep", "stack", "cap", "bnames", "capts")
+                 "carry_next", "lines", "sep", "stack", "cap", "bnames", "okn", "capts")
 
     def __init__(self, path: Path, fixed: int | None, base: float | None) -> None:
         self.path = path
@@ -185,6 +185,7 @@ class _Stream:
         self.stack = True                # -k stack lines may occur
         self.cap: re.Pattern | None = None    # captured fast path: "PID [TS] BODY" layout
         self.bnames: dict[bytes, str] = {}    # names mode, captured path: name bytes -> name
+        self.okn: dict[bytes, str] = {}       # the same for the names the candidate regex captures
         self.capts = False               # the captured layout has a timestamp column
 
 
@@ -280,8 +281,9 @@ class TraceReader:
             if fast:
                 st.stack = sn["stack"]
                 st.capts = shape[2]
-                st.cap = G.candidate_regex(self.names | _CREATION, shape[2], stack=not st.stack)
+                st.cap = G.candidate_regex(self.names | _CREATION, shape[2])
                 st.bnames = {n.encode("utf-8", _SURR): n for n in self.names | _CREATION}
+                st.okn = {b: n for b, n in st.bnames.items() if G._NAME_FIRST_OK.fullmatch(n)}
                 st.fast = st.cap
                 self._pidcol = True
                 rep.forms.add("pid-column")
@@ -660,6 +662,13 @@ class TraceReader:
         rstarts = list(accumulate(map(len, map(_SECOND, runs)), initial=0))
         rend = rstarts.pop()
         if rend != end - (0 if partial else 1):
+            # a line without the pid column: a -k stack line (" > ...") perhaps
+            if not st.stack and find(b"\n > ") >= 0:
+                # the first ones: count this chunk's (later chunks count theirs above)
+                st.stack = True
+                nst = self.report.skipped
+                nst["stack"] = nst.get("stack", 0) + buf.count(b"\n > ")
+                self.report.forms.add("k")
             rstarts = [m.start() for m in G.TID_RUNS_B.finditer(buf)]
             rends = [m.end() for m in G.TID_RUNS_B.finditer(buf)]
         else:
@@ -697,6 +706,7 @@ class TraceReader:
         want = self.names
         internal = _INTERNAL
         bnames = st.bnames
+        okn = st.okn
         parse_ret = G.parse_ret
         errno_of = G.errno_of
         ts_exact = G.TS_EXACT_B.fullmatch
@@ -762,7 +772,6 @@ class TraceReader:
                     newat[q] = nt
                     heappush(heap, q)
 
-        stacked = False
         cap_match = st.cap.match
         exit_match = G.EXIT.match
         signal_match = G.SIGNAL.match
@@ -772,18 +781,7 @@ class TraceReader:
                 visit(heappop(heap))
             if s <= last:
                 continue
-            pid, ts, name, args, rt, ret_s, tail, dur, stk = m.groups()
-            if stk is not None:
-                # the first -k stack line: count this chunk's; later chunks count theirs
-                if not stacked:
-                    stacked = True
-                    k = count(b"\n > ")
-                    nst = self.report.skipped
-                    nst["stack"] = nst.get("stack", 0) + k
-                    self.report.forms.add("k")
-                    st.stack = True
-                    st.cap = G.candidate_regex(self.names | _CREATION, st.capts, stack=False)
-                continue
+            pid, ts, _b, args, rt, ret_s, tail, dur = m.groups()
             if ret_s is None:
                 # a plain " <unfinished ...>" entry of a known task, and the "<... NAME resumed>"
                 # line that completes a pending entry of the same name: read here as the slow path
@@ -800,14 +798,15 @@ class TraceReader:
                 if e < 0:
                     e = end
                 me = m.end()
-                if name is not None:
-                    if (pending and tid in pending) or buf[e - 17:e] != b" <unfinished ...>":
+                if buf[me - 1] == 40:
+                    # "NAME(": an entry (an odd name's is read slowly)
+                    name = okn.get(buf[m.start(3):me - 1])
+                    if name is None or (pending and tid in pending) or buf[e - 17:e] != b" <unfinished ...>":
                         slow(s)
                         continue
                     last = s
                     cl += count(b"\n", cpos, s + 1)
                     cpos = s + 1
-                    name = bnames[name]
                     pending[tid] = _Pend(name, buf[m.start(3):e - 17].decode("utf-8", _SURR), fname,
                                          lines_before + cl, clock(ts.decode("ascii")) if ts else None, None, None)
                     self._last_tid = tid
@@ -922,7 +921,7 @@ class TraceReader:
                 ret = int(ret_s)
             else:
                 ret = parse_ret(ret_s.decode("ascii"))
-            name = bnames[name]
+            name = bnames[buf[m.start(3):m.start(4) - 1]]
             if name in want:
                 out.append(new_syscall(fname, lines_before + cl, tid, name, args.decode("utf-8", _SURR), ret,
                                        errno_of(ret, tail.decode("utf-8", _SURR))
