@@ -216,9 +216,13 @@ class TraceReader:
     Raises :class:`tracerule.errors.InputError` (missing file, empty file, not strace output).
     """
 
-    def __init__(self, source, *, names: Collection[str] | None = None, max_bad_shown: int = 10) -> None:
+    def __init__(self, source, *, names: Collection[str] | None = None, max_bad_shown: int = 10,
+                 jobs: int | None = None) -> None:
         self.source = source
         self.names = frozenset(names) if names is not None else None
+        #: names mode on a big trace: a helper process scans chunks ahead (see
+        #: :mod:`tracerule.strace._prefetch`); None decides by size and CPUs, 1 never, 2 always
+        self.jobs = jobs
         self.report = ReadReport(max_bad_shown=max_bad_shown)
         self._files, self._ff = _resolve(source)
         self.report.files = [str(p) for p, _ in self._files]
@@ -302,55 +306,72 @@ class TraceReader:
             f = _open(st.path)
         except OSError as exc:
             raise InputError(f"{st.name}: cannot read: {exc.strerror or exc}") from None
-        with f:
-            lines_before = 0
-            # the captured paths read each chunk as "\n" + its lines: the chunks come that way
-            # (built in one copy), and the other paths drop the "\n"
-            lead = st.cap is not None
-            for chunk, partial in _chunks(f, FAST_CHUNK_SIZE if st.fast is not None else CHUNK_SIZE, lead):
-                self._probe(chunk)
-                # a "Process N attached/detached" diagnostic and a " <detached ...>" entry both hold
-                # "tached": one search usually rules out both
-                tached = st.cap is not None and _TACHED(chunk) is not None
-                if st.cap is not None and st.carry is None and (not tached or b"Process " not in chunk):
-                    if partial:
-                        st.partial_at = lines_before + 1      # a partial chunk is one line without newline
-                    if st.fast is not None:
-                        lines_before += self._cap_chunk(st, chunk, lines_before, partial, tached)
-                    else:
-                        lines_before += self._full_chunk(st, chunk, lines_before)
-                    if self._out:
-                        yield from self._drain()
-                    continue
-                if lead:
-                    chunk = chunk[1:]
-                nl = chunk.count(b"\n")
-                nlines = nl + (1 if partial else 0)
-                if st.fast is not None and st.cap is None and (b"Process " if self._pidcol else b"[pid ") not in chunk \
-                        and (self._pidcol or b"Process " not in chunk):
-                    self._fast_chunk(st, chunk, lines_before, partial)
-                else:
-                    if st.fast is not None and b"[pid " in chunk:
-                        st.fast = None       # a stderr capture after all: read it fully from here
-                        st.cap = None
-                    text = chunk.decode("utf-8", _SURR)
-                    lines = text.split("\n")
-                    if not partial:
-                        lines.pop()
-                    else:
-                        st.partial_at = lines_before + nlines
-                    ln = lines_before
-                    for line in lines:
-                        ln += 1
-                        if line:
-                            line_fn(st, ln, line)
+        pf = None
+        if st.cap is not None and st.fast is not None:
+            from tracerule.strace import _prefetch
+
+            if _prefetch.usable(st.path, self.jobs):
+                pf = _prefetch.Prefetch.start(st.path, st.cap.pattern, FAST_CHUNK_SIZE)
+        try:
+            with f:
+                lines_before = 0
+                # the captured paths read each chunk as "\n" + its lines: the chunks come that way
+                # (built in one copy), and the other paths drop the "\n"
+                lead = st.cap is not None
+                for index, (chunk, partial) in enumerate(
+                        _chunks(f, FAST_CHUNK_SIZE if st.fast is not None else CHUNK_SIZE, lead)):
+                    pre = None
+                    if pf is not None:
+                        pre = pf.get(index, len(chunk))
+                        if pre is None or st.cap is None:
+                            pf.close()
+                            pf = pre = None
+                    self._probe(chunk)
+                    # a "Process N attached/detached" diagnostic and a " <detached ...>" entry both hold
+                    # "tached": one search usually rules out both
+                    tached = st.cap is not None and (pre[2] if pre is not None else _TACHED(chunk) is not None)
+                    if st.cap is not None and st.carry is None and (not tached or b"Process " not in chunk):
+                        if partial:
+                            st.partial_at = lines_before + 1      # a partial chunk is one line without newline
+                        if st.fast is not None:
+                            lines_before += self._cap_chunk(st, chunk, lines_before, partial, tached, pre)
                         else:
-                            rep.skip("blank")
-                lines_before += nlines
-                if out:
-                    yield from self._drain()
-            st.lines = lines_before
-            rep.lines += lines_before
+                            lines_before += self._full_chunk(st, chunk, lines_before)
+                        if self._out:
+                            yield from self._drain()
+                        continue
+                    if lead:
+                        chunk = chunk[1:]
+                    nl = chunk.count(b"\n")
+                    nlines = nl + (1 if partial else 0)
+                    if st.fast is not None and st.cap is None and (b"Process " if self._pidcol else b"[pid ") not in chunk \
+                            and (self._pidcol or b"Process " not in chunk):
+                        self._fast_chunk(st, chunk, lines_before, partial)
+                    else:
+                        if st.fast is not None and b"[pid " in chunk:
+                            st.fast = None       # a stderr capture after all: read it fully from here
+                            st.cap = None
+                        text = chunk.decode("utf-8", _SURR)
+                        lines = text.split("\n")
+                        if not partial:
+                            lines.pop()
+                        else:
+                            st.partial_at = lines_before + nlines
+                        ln = lines_before
+                        for line in lines:
+                            ln += 1
+                            if line:
+                                line_fn(st, ln, line)
+                            else:
+                                rep.skip("blank")
+                    lines_before += nlines
+                    if out:
+                        yield from self._drain()
+                st.lines = lines_before
+                rep.lines += lines_before
+        finally:
+            if pf is not None:
+                pf.close()
         if st.carry is not None:
             head, _tid, cln = st.carry
             st.carry = None
@@ -622,13 +643,16 @@ class TraceReader:
                 rep.skip("blank")
         return ln - lines_before
 
-    def _cap_chunk(self, st: _Stream, chunk: bytes, lines_before: int, partial: bool, tached: bool = True) -> int:
+    def _cap_chunk(self, st: _Stream, chunk: bytes, lines_before: int, partial: bool, tached: bool = True,
+                   pre: tuple | None = None) -> int:
         """names mode, "PID [TS] BODY" layout, on the chunk's bytes: read only the candidate lines
         (one bytes regex; a complete syscall line of a wanted name captured whole and only its
         fields decoded), the first line of every tid new to the chunk's reading (the chunk's
         tids and starts of its runs of lines of one tid come from one ``findall``),
         and the lines the slow path asks for (the next line of a task after its exit or a wanted
-        entry).  Only those lines are decoded; line numbers are counted up to each of them."""
+        entry).  Only those lines are decoded; line numbers are counted up to each of them.
+        ``pre``: the candidates' positions and the runs, found by the prefetch process
+        (:mod:`tracerule.strace._prefetch`) on the same bytes; None: found here."""
         buf = chunk                 # "\n" + the chunk's lines (see _run_stream)
         end = len(buf)
         find = buf.find
@@ -655,28 +679,14 @@ class TraceReader:
         seen = self._seen
         cn = {t for t in st.carry_next if t in pending}
         st.carry_next.clear()
-        # runs of lines of one tid: their tids and starts (one findall; the runs tile the chunk
-        # when every line has a pid column, so the starts follow from the runs' lengths)
-        runs = G.TID_RUNS_B.findall(buf)
-        rtid = list(map(_FIRST, runs))
-        rstarts = list(accumulate(map(len, map(_SECOND, runs)), initial=0))
-        rend = rstarts.pop()
-        if rend != end - (0 if partial else 1):
-            # a line without the pid column: a -k stack line (" > ...") perhaps
-            if not st.stack and find(b"\n > ") >= 0:
-                # the first ones: count this chunk's (later chunks count theirs above)
-                st.stack = True
-                nst = self.report.skipped
-                nst["stack"] = nst.get("stack", 0) + buf.count(b"\n > ")
-                self.report.forms.add("k")
-            rstarts = [m.start() for m in G.TID_RUNS_B.finditer(buf)]
-            rends = [m.end() for m in G.TID_RUNS_B.finditer(buf)]
-        else:
-            rends = rstarts[1:]
-            rends.append(rend)
-        rtid.append(b"")
-        rstarts.append(end)
-        rends.append(end)
+        rtid, rstarts, rends, tiled = _tid_runs(buf, partial) if pre is None else pre[1]
+        if not tiled and not st.stack and find(b"\n > ") >= 0:
+            # a line without the pid column: the first -k stack lines (" > ..."); count this
+            # chunk's (later chunks count theirs above)
+            st.stack = True
+            nst = self.report.skipped
+            nst["stack"] = nst.get("stack", 0) + buf.count(b"\n > ")
+            self.report.forms.add("k")
         newat: dict[int, tuple[int, bytes]] = {}
         for tb in set(rtid):
             if not tb:
@@ -725,7 +735,8 @@ class TraceReader:
         def slow(s: int) -> None:
             nonlocal last, cpos, cl
             last = s
-            cl += count(b"\n", cpos, s + 1)
+            c = nlat.get(s)
+            cl = c if c is not None else cl + count(b"\n", cpos, s + 1)
             cpos = s + 1
             e = find(b"\n", s + 1)
             if e < 0:
@@ -775,7 +786,17 @@ class TraceReader:
         cap_match = st.cap.match
         exit_match = G.EXIT.match
         signal_match = G.SIGNAL.match
-        for m in st.cap.finditer(buf):
+        matches = st.cap.finditer(buf)
+        # line numbers: the newlines before a position (the helper's counts at its candidates and
+        # runs; elsewhere counted from the last position read)
+        nlat = pre[3] if pre is not None else {}
+        if pre is not None:
+            # the same matches (a match never spans lines: one found at a line's start by the
+            # scan is the match there)
+            matches = [cap_match(buf, p) for p in pre[0]]
+            if None in matches:
+                matches = st.cap.finditer(buf)
+        for m in matches:
             s = m.start()
             while heap and heap[0] < s:
                 visit(heappop(heap))
@@ -805,7 +826,8 @@ class TraceReader:
                         slow(s)
                         continue
                     last = s
-                    cl += count(b"\n", cpos, s + 1)
+                    c = nlat.get(s)
+                    cl = c if c is not None else cl + count(b"\n", cpos, s + 1)
                     cpos = s + 1
                     pending[tid] = _Pend(name, buf[m.start(3):e - 17].decode("utf-8", _SURR), fname,
                                          lines_before + cl, clock(ts.decode("ascii")) if ts else None, None, None)
@@ -832,7 +854,8 @@ class TraceReader:
                         slow(s)
                         continue
                     last = s
-                    cl += count(b"\n", cpos, s + 1)
+                    c = nlat.get(s)
+                    cl = c if c is not None else cl + count(b"\n", cpos, s + 1)
                     cpos = s + 1
                     time = clock(ts.decode("ascii")) if ts else None
                     self._last_tid = tid
@@ -868,7 +891,8 @@ class TraceReader:
                         rargs, rt, ret_s, tail, dur = rm.groups()
                         if dur is None or "f:T" in found:
                             last = s
-                            cl += count(b"\n", cpos, s + 1)
+                            c = nlat.get(s)
+                            cl = c if c is not None else cl + count(b"\n", cpos, s + 1)
                             cpos = s + 1
                             # the event's time is its entry's (the clock need not see every line:
                             # a day wrap shows against any earlier time)
@@ -897,7 +921,8 @@ class TraceReader:
                         slow(s)
                         continue
                 last = s
-                cl += count(b"\n", cpos, s + 1)
+                c = nlat.get(s)
+                cl = c if c is not None else cl + count(b"\n", cpos, s + 1)
                 cpos = s + 1
                 time = clock(ts.decode("ascii")) if ts else None
                 del pending[tid]
@@ -915,7 +940,8 @@ class TraceReader:
                 slow(s)
                 continue
             last = s
-            cl += count(b"\n", cpos, s + 1)
+            c = nlat.get(s)
+            cl = c if c is not None else cl + count(b"\n", cpos, s + 1)
             cpos = s + 1
             if ret_s.isdigit() and (len(ret_s) == 1 or ret_s[0] != 48):
                 ret = int(ret_s)
@@ -937,7 +963,7 @@ class TraceReader:
             if p < end:
                 visit(p)
         st.carry_next |= cn
-        return cl + count(b"\n", cpos) - (0 if partial else 1)
+        return (cl + count(b"\n", cpos) if pre is None else pre[4]) - (0 if partial else 1)
 
     # ------------------------------------------------------------------------------- one line
     def _line(self, st: _Stream, ln: int, text: str) -> None:
@@ -1480,6 +1506,29 @@ def _resolve(source) -> tuple[list[tuple[Path, int | None]], bool]:
     if path.exists():
         raise InputError(f"{path}: not a regular file")
     raise InputError(f"{path}: no such trace file (nor an -ff set {path}.<tid>)")
+
+
+def _tid_runs(buf: bytes, partial: bool) -> tuple[list[bytes], list[int], list[int], bool]:
+    """The runs of lines of one tid in a chunk (``buf`` = "\n" + its lines): their tids, starts and
+    ends, each list closed by a sentinel (tid b"", start and end ``len(buf)``), and whether they
+    tile the chunk (every line has a pid column).  One ``findall``: when the runs tile the chunk
+    their starts follow from their lengths."""
+    end = len(buf)
+    runs = G.TID_RUNS_B.findall(buf)
+    rtid = list(map(_FIRST, runs))
+    rstarts = list(accumulate(map(len, map(_SECOND, runs)), initial=0))
+    rend = rstarts.pop()
+    tiled = rend == end - (0 if partial else 1)
+    if not tiled:
+        rstarts = [m.start() for m in G.TID_RUNS_B.finditer(buf)]
+        rends = [m.end() for m in G.TID_RUNS_B.finditer(buf)]
+    else:
+        rends = rstarts[1:]
+        rends.append(rend)
+    rtid.append(b"")
+    rstarts.append(end)
+    rends.append(end)
+    return rtid, rstarts, rends, tiled
 
 
 def _find_tid_line(buf: bytes, tb: bytes, start: int, sep: bytes = b" ") -> int:

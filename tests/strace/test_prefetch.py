@@ -1,0 +1,219 @@
+"""The names mode's helper process (tracerule.strace._prefetch): the same events and report with it
+as without it, on every corpus trace and on many-chunk traces; the reader carries on alone when
+the helper dies; the helper never outlives the reading (finished, abandoned or failed)."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+import tracerule.strace.reader as R
+from tests.conftest import DATA, SAMPLES, STRACE_DATA
+from tracerule.strace import _prefetch
+from tracerule.strace.events import Syscall
+from tracerule.strace.reader import TraceReader
+
+GRAPHISH = frozenset({"clone", "clone3", "fork", "vfork", "execve", "execveat", "exit_group", "setuid",
+                      "setresuid", "getuid", "geteuid", "wait4", "write", "set_tid_address", "mmap2"})
+NAME_SETS = [GRAPHISH, frozenset({"openat", "read", "connect"}), frozenset()]
+CORPUS = sorted(list(STRACE_DATA.glob("*.txt")) + list((DATA / "strace_extra").glob("*.txt"))
+                + list(SAMPLES.glob("*.txt")))
+
+
+def _read(path, names, jobs):
+    r = TraceReader(str(path), names=names, jobs=jobs)
+    evs = list(r)
+    rep = r.report
+    return evs, (rep.lines, sorted(rep.forms), rep.skipped, rep.kinds, rep.events,
+                 [(d.line, d.message) for d in rep.bad])
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """The helpers started during a test (their pids), to check they were reaped."""
+    pids: list[int] = []
+    real = _prefetch.Prefetch.start.__func__
+
+    def start(cls, *a, **kw):
+        pf = real(cls, *a, **kw)
+        if pf is not None:
+            pids.append(pf.pid)
+        return pf
+
+    monkeypatch.setattr(_prefetch.Prefetch, "start", classmethod(start))
+    return pids
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True                     # already waited for: not ours any more
+    return False
+
+
+def _trace(tmp_path, n: int = 300) -> "os.PathLike":
+    """A many-chunk -f -tt -T trace: children created, reading, exec'ing, exiting, with unfinished
+    and resumed pairs across tasks."""
+    lines = ['1000 10:00:00.000001 execve("/bin/sh", ["sh"], 0x7ffd0 /* 3 vars */) = 0 <0.000100>']
+    t = 1
+    for i in range(n):
+        c = 1001 + i
+        t += 7
+        ts = f"10:00:{t // 1000000 % 60:02d}.{t % 1000000:06d}"
+        lines += [
+            f"1000 {ts} clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD <unfinished ...>",
+            f'{c} {ts} read(3, "{"y" * 40}", 4096) = 40 <0.000005>',
+            f"1000 {ts} <... clone resumed>, child_tidptr=0x7f00) = {c} <0.000050>",
+            f'{c} {ts} openat(AT_FDCWD, "/etc/passwd", O_RDONLY <unfinished ...>',
+            f"1000 {ts} wait4(-1,  <unfinished ...>",
+            f"{c} {ts} <... openat resumed>) = 3 <0.000007>",
+            f'{c} {ts} execve("/bin/true", ["true"], 0x7ffd0 /* 3 vars */) = 0 <0.000090>',
+            f"{c} {ts} exit_group(0)                     = ?",
+            f"{c} {ts} +++ exited with 0 +++",
+            f"1000 {ts} <... wait4 resumed>[{{WIFEXITED(s) && WEXITSTATUS(s) == 0}}], 0, NULL) = {c} <0.000100>",
+            f"1000 {ts} --- SIGCHLD {{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid={c}, si_uid=0}} ---",
+        ]
+    lines += ["1000 10:00:59.000000 exit_group(0)                     = ?", "1000 10:00:59.000001 +++ exited with 0 +++"]
+    p = tmp_path / "many.txt"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_corpus_same_with_and_without_the_helper(path, started):
+    for names in NAME_SETS:
+        assert _read(path, names, 2) == _read(path, names, 1)
+    assert all(_reaped(p) for p in started)
+
+
+@pytest.mark.parametrize("chunk", [1 << 12, 1 << 15, 1 << 18])
+def test_many_chunks_same(tmp_path, monkeypatch, started, chunk):
+    monkeypatch.setattr(R, "FAST_CHUNK_SIZE", chunk)
+    path = _trace(tmp_path)
+    for names in NAME_SETS:
+        with_helper = _read(path, names, 2)
+        assert with_helper == _read(path, names, 1)
+        assert with_helper[1][0] == path.read_text().count("\n")
+    full = list(TraceReader(str(path)))
+    got = _read(path, GRAPHISH, 2)[0]
+    assert got == [e for e in full if not isinstance(e, Syscall) or e.name in GRAPHISH]
+    assert sum(isinstance(e, Syscall) and e.entry_line > 0 for e in got) >= 300   # pairs read
+    assert started and all(_reaped(p) for p in started)
+
+
+def test_the_reader_goes_on_alone_when_the_helper_dies(tmp_path, monkeypatch, started):
+    monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 1 << 12)
+    path = _trace(tmp_path)
+    real_get = _prefetch.Prefetch.get
+    answered = []
+
+    def get(self, index, length):
+        if index == 5 and self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+        got = real_get(self, index, length)
+        answered.append(got is not None)
+        return got
+
+    monkeypatch.setattr(_prefetch.Prefetch, "get", get)
+    assert _read(path, GRAPHISH, 2) == _read(path, GRAPHISH, 1)
+    # answers already in the pipe are read, then none: the reader scans the rest itself
+    assert answered[0] and not answered[-1] and len(answered) > 6
+    first_none = answered.index(False)
+    assert not any(answered[first_none:])
+
+
+def test_a_wrong_answer_is_not_used(tmp_path, monkeypatch, started):
+    """An answer for another chunk (index or length): the reader scans itself from there on."""
+    monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 1 << 12)
+    path = _trace(tmp_path)
+    real_get = _prefetch.Prefetch.get
+
+    def get(self, index, length):
+        return real_get(self, index, length + (1 if index == 3 else 0))
+
+    monkeypatch.setattr(_prefetch.Prefetch, "get", get)
+    assert _read(path, GRAPHISH, 2) == _read(path, GRAPHISH, 1)
+    assert started and all(_reaped(p) for p in started)
+
+
+@pytest.mark.parametrize("how", ["break", "raise"])
+def test_the_helper_ends_with_an_abandoned_read(tmp_path, monkeypatch, started, how):
+    monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 1 << 12)
+    path = _trace(tmp_path)
+    it = iter(TraceReader(str(path), names=GRAPHISH, jobs=2))
+    with pytest.raises(KeyError) if how == "raise" else _nothing():
+        for i, _ev in enumerate(it):
+            if i == 50:
+                if how == "raise":
+                    raise KeyError("consumer failed")
+                break
+    it.close()
+    assert started and all(_reaped(p) for p in started)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_when_it_is_used(tmp_path, monkeypatch):
+    small = _trace(tmp_path, 5)
+    monkeypatch.delenv("TRACERULE_JOBS", raising=False)
+    assert not _prefetch.usable(small, None)                 # too small to pay
+    assert not _prefetch.usable(small, 1)
+    assert _prefetch.usable(small, 2)
+    monkeypatch.setattr(_prefetch, "MIN_BYTES", 0)
+    assert _prefetch.usable(small, None) == (len(os.sched_getaffinity(0)) >= 2)
+    monkeypatch.setenv("TRACERULE_JOBS", "1")
+    assert not _prefetch.usable(small, None)
+    monkeypatch.setenv("TRACERULE_JOBS", "2")
+    assert _prefetch.usable(small, None)
+    # never with another thread running (fork copies only the calling thread)
+    stop = threading.Event()
+    th = threading.Thread(target=stop.wait)
+    th.start()
+    try:
+        assert not _prefetch.usable(small, 2)
+    finally:
+        stop.set()
+        th.join()
+
+
+def test_full_mode_and_ff_never_fork(tmp_path, started):
+    path = _trace(tmp_path)
+    list(TraceReader(str(path), jobs=2))                     # full mode: no candidate scan to share
+    list(TraceReader(str(STRACE_DATA / "ff_split"), names=GRAPHISH, jobs=2))
+    assert started == []
+
+
+def test_the_helper_runs_none_of_the_readers_signal_handlers(tmp_path, monkeypatch, started):
+    """A handler the reading process set (the kernel harness cleans up on SIGTERM) must not run in
+    the helper: terminated, it just ends, and the reader goes on alone."""
+    monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 1 << 12)
+    path = _trace(tmp_path)
+    marker = tmp_path / "handler-ran"
+    old = signal.signal(signal.SIGTERM, lambda *a: marker.write_text(str(os.getpid())))
+    try:
+        real_get = _prefetch.Prefetch.get
+
+        def get(self, index, length):
+            if index == 2 and self.pid:
+                os.kill(self.pid, signal.SIGTERM)
+                os.waitpid(self.pid, 0)
+                self.pid = 0
+            return real_get(self, index, length)
+
+        monkeypatch.setattr(_prefetch.Prefetch, "get", get)
+        assert _read(path, GRAPHISH, 2) == _read(path, GRAPHISH, 1)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert not marker.exists()
+    assert started
