@@ -109,9 +109,7 @@ class Prefetch:
         if type(msg) is not tuple or len(msg) != 7 or msg[0] != index or msg[1] != length:
             self.close()
             return None
-        cands, runs, tached, nls, total = msg[2:]
-        # newlines before each position the reader may ask about (a candidate, a run's start)
-        return cands, runs, tached, dict(zip(sorted(set(cands) | set(runs[1])), nls)), total
+        return msg[2:]
 
     def close(self) -> None:
         f, self.file = self.file, None
@@ -147,13 +145,13 @@ def _scan(path, pattern: bytes, chunk_size: int, wfd: int) -> None:
             cands = [m.start() for m in cap.finditer(chunk)]
             runs = _tid_runs(chunk, partial)
             # the newlines in chunk[:p + 1] for each position p (the reader's line counts)
-            nls = []
+            nls = {}
             n = q = 0
             count = chunk.count
             for p in sorted(set(cands) | set(runs[1])):
                 n += count(b"\n", q, p + 1)
                 q = p + 1
-                nls.append(n)
+                nls[p] = n
             msg = (i, len(chunk), cands, runs, _TACHED(chunk) is not None, nls, n + count(b"\n", q))
             out.write(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
             out.flush()
