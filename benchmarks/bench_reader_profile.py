@@ -101,6 +101,9 @@ def cpu(fn, path: str) -> tuple[float, int]:
 
 
 def main() -> None:
+    # CPU time of this process says what the reading costs only when all of it runs here: no
+    # helper process (tracerule/strace/_prefetch.py) unless asked for
+    os.environ.setdefault("TRACERULE_JOBS", "1")
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("trace")
     ap.add_argument("--repeat", type=int, default=3)
