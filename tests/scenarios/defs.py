@@ -246,7 +246,12 @@ def _listener():
     try:
         yield {"port": srv.getsockname()[1], "received": got}
     finally:
+        # close() alone does not wake a thread blocked in accept(): shut the socket down first, so
+        # the thread ends with the scenario (a thread left running makes later tests' forks unsafe)
+        with contextlib.suppress(OSError):
+            srv.shutdown(socket.SHUT_RDWR)
         srv.close()
+        t.join(10)
 
 
 _ACCOUNT_FILES = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/subuid", "/etc/subgid",

@@ -30,6 +30,14 @@ def _read(path, names, jobs):
                  [(d.line, d.message) for d in rep.bad])
 
 
+@pytest.fixture(autouse=True)
+def _no_other_thread():
+    """The helper is never forked beside another thread: a thread an earlier test left running
+    would turn these tests into one-process reads (say which, instead of failing obscurely)."""
+    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    assert not others, f"threads left running by earlier tests: {others}"
+
+
 @pytest.fixture
 def started(monkeypatch):
     """The helpers started during a test (their pids), to check they were reaped."""
@@ -217,3 +225,28 @@ def test_the_helper_runs_none_of_the_readers_signal_handlers(tmp_path, monkeypat
         signal.signal(signal.SIGTERM, old)
     assert not marker.exists()
     assert started
+
+
+# hypothesis: random process trees (threads, vfork, pid reuse, unfinished/resumed interleavings)
+# rendered as -f -o / -tt -T -yy / -Y traces, read in small chunks with and without the helper
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.strategies.strace_render import render, scenarios  # noqa: E402
+
+
+@pytest.mark.parametrize("form", ["f_o", "tt_T_yy"])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.data_too_large,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(sc=scenarios(), names=st.sampled_from(NAME_SETS), chunk=st.sampled_from([256, 1024, 1 << 14]))
+def test_generated_traces_same_with_the_helper(tmp_path_factory, monkeypatch, started, form, sc, names, chunk):
+    monkeypatch.setattr(R, "FAST_CHUNK_SIZE", chunk)
+    before = len(started)
+    files, _ = render(sc.sim(), form)
+    d = tmp_path_factory.mktemp("gen")
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+    path = d / "trace"
+    assert _read(path, names, 2) == _read(path, names, 1)
+    assert len(started) == before + 1 and _reaped(started[-1])      # the helper did read it
