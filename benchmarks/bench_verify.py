@@ -11,7 +11,8 @@ unmeasured warm-up run each, their runs alternated.  The default rules are a typ
 (execs of chosen programs, set*id, module loads, a socket connect and an openat of a sensitive
 file, b64 and b32), written to the cache directory.  Printed: the best wall and CPU seconds of
 both and the ratio verify/graph of each (target: <= 1.5).  A second line times a rule set with a
-watch (every syscall enriched) for information.  No pass/fail.
+watch (every syscall enriched) for information.  Both also run in one process each
+(``TRACERULE_JOBS=1``: no helper process scanning the trace ahead), for information.  No pass/fail.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_graph import ENV  # noqa: E402  (both benchmarks run their children alike)
+from bench_graph import ENV, ONE  # noqa: E402  (both benchmarks run their children alike)
 
 TARGETED = """\
 -a always,exit -F arch=b64 -S execve,execveat -F exe=/usr/bin/sudo -F auid>=1000 -F auid!=unset -k priv
@@ -41,23 +42,25 @@ TARGETED = """\
 WATCH = "-w /etc/passwd -p wa -k passwd\n-a always,exit -F arch=b64 -S execve -k exec\n"
 
 
-def run(argv: list[str]) -> tuple[float, float, int]:
-    """Run ``argv`` with output to /dev/null: (wall seconds, CPU seconds of the child, exit status).
-    The child runs as an installed program does, with its bytecode cached (``bench_graph.ENV``)."""
+def run(argv: list[str], env: dict | None = None) -> tuple[float, float, int]:
+    """Run ``argv`` with output to /dev/null: (wall seconds, CPU seconds of the child and the
+    children it waited for, exit status).  The child runs as an installed program does, with its
+    bytecode cached (``bench_graph.ENV``)."""
     with open(os.devnull, "wb") as null:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=null, stderr=null, stdin=subprocess.DEVNULL, env=ENV)
+        proc = subprocess.Popen(argv, stdout=null, stderr=null, stdin=subprocess.DEVNULL, env=env or ENV)
         _, status, ru = os.wait4(proc.pid, 0)
         return time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status)
 
 
-def best_pair(a: list[str], b: list[str], repeat: int) -> tuple[tuple[float, float], tuple[float, float]]:
+def best_pair(a: list[str], b: list[str], repeat: int,
+              env: dict | None = None) -> tuple[tuple[float, float], tuple[float, float]]:
     """Best (wall, CPU) of ``repeat`` runs of each command, the two alternated (a drift of the
     shared machine's load then hits both alike), after one unmeasured warm-up run of each."""
     res: dict[int, list[tuple[float, float]]] = {0: [], 1: []}
     for i in range(repeat + 1):
         for k, argv in enumerate((a, b)):
-            wall, cpu, rc = run(argv)
+            wall, cpu, rc = run(argv, env)
             if rc not in (0, 1):
                 sys.exit(f"bench_verify: {' '.join(argv)} exited with {rc}")
             if i:
@@ -90,6 +93,10 @@ def main() -> None:
     print(f"tracerule graph --format json : {tg:7.2f} {cg:7.2f}   {info['lines'] / tg / 1e6:.2f} M")
     print(f"tracerule verify (targeted)   : {tv:7.2f} {cv:7.2f}   {info['lines'] / tv / 1e6:.2f} M")
     print(f"ratio verify/graph            : {tv / tg:7.2f}x {cv / cg:6.2f}x  (target <= 1.5x; wall, CPU)")
+    # both again in one process each (no helper scanning ahead: tracerule/strace/_prefetch.py)
+    (tg1, cg1), (tv1, cv1) = best_pair(graph, verify, args.repeat, ONE)
+    print(f"one process each (TRACERULE_JOBS=1): graph {tg1:.2f} s, verify {tv1:.2f} s wall: "
+          f"{tv1 / tg1:.2f}x (CPU {cv1 / cg1:.2f}x)")
     if not args.no_watch:
         wr = cache / "bench_verify_watch.rules"
         wr.write_text(WATCH)
