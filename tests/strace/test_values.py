@@ -951,3 +951,13 @@ def test_rare_value_classes_from_their_decoders():
     assert isinstance(s, V.SocketInfo) and isinstance(s.sockaddr, V.SockaddrInfo)
     with pytest.raises(AttributeError):
         V.NoSuchInfo  # noqa: B018
+
+
+@pytest.mark.parametrize("args,count", [
+    ('"/bin/true", ["true"], 0x7ffd0 /* 1 var */', 1),         # strace's singular
+    ('"/bin/true", ["true"], 0x7ffd0 /* 3 vars */', 3),
+    ('"/bin/true", ["true"], [/* 1 var */]', 1),
+    ('"/bin/true", ["true"], [/* 0 vars */]', 0),
+])
+def test_exec_env_count_singular_and_plural(args, count):
+    assert exec_info("execve", args, "0").env_count == count

@@ -648,7 +648,7 @@ class StrArray:
     cut: tuple[int, ...] = ()
 
 
-_VARS_RE = re.compile(r"/\*\s*(\d+)\s+(?:vars|entries|elements)\s*\*/")
+_VARS_RE = re.compile(r"/\*\s*(\d+)\s+(?:vars?|entries|elements)\s*\*/")
 
 # The form strace prints for nearly every argv/envp: string literals (each maybe cut, ``"..."...``)
 # and an elision mark ``...``, separated by exactly ", ".  An array of that form is decoded by two
@@ -1193,7 +1193,7 @@ def _execve_plain(name: str, args_t: str, ret_t: str, m: re.Match[str]) -> ExecI
                     False, ret.value == 0, ret.errno, ret.value)
 
 
-_ENV_COUNT_RE = re.compile(r"0x[0-9a-f]+ /\* (\d+) vars \*/")
+_ENV_COUNT_RE = re.compile(r"0x[0-9a-f]+ /\* (\d+) vars? \*/")
 
 
 # --- credentials ------------------------------------------------------------------------------
