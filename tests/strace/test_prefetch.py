@@ -250,3 +250,11 @@ def test_generated_traces_same_with_the_helper(tmp_path_factory, monkeypatch, st
     path = d / "trace"
     assert _read(path, names, 2) == _read(path, names, 1)
     assert len(started) == before + 1 and _reaped(started[-1])      # the helper did read it
+
+
+def test_never_for_a_file_that_is_not_regular(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert not _prefetch.usable(fifo, 2)            # a second reader would take the first's data
+    assert not _prefetch.usable(tmp_path / "missing", 2)
+    assert _prefetch.usable(_trace(tmp_path, 2), 2)

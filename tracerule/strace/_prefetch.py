@@ -37,6 +37,13 @@ def usable(path, jobs: int | None) -> bool:
         return False
     if not hasattr(os, "fork"):
         return False
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False        # a pipe or device read twice would lose the data the other read
+    except OSError:
+        return False
     if jobs is None:
         try:
             if len(os.sched_getaffinity(0)) < 2 or os.path.getsize(path) < MIN_BYTES:
