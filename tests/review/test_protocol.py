@@ -115,3 +115,34 @@ def test_cli_missing_trace_is_exit_3(tmp_path):
     res = subprocess.run([sys.executable, "-m", "tracerule", "review", "--protocol", str(tmp_path / "nope")],
                          capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert res.returncode == 3 and "Traceback" not in res.stderr
+
+
+def _state_rules(args: list[str], trace) -> tuple[list[str], int, str]:
+    env = dict(os.environ, NO_COLOR="1", TERM="dumb")
+    lines = [json.dumps(req("state")), json.dumps(req("quit", discard=True))]
+    res = subprocess.run([sys.executable, "-m", "tracerule", "review", "--protocol", "--auditctl-version", "3.0.9",
+                          *args, str(trace)], input="\n".join(lines) + "\n", capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=180)
+    rules = []
+    for x in res.stdout.splitlines():
+        o = json.loads(x)
+        if o.get("type") == "result" and o.get("state"):
+            rules = [r for p in o["state"]["proposals"] for r in p["rules"]]
+    return rules, res.returncode, res.stderr
+
+
+def test_cli_auid_states_what_a_trace_without_sidecar_cannot(tmp_path):
+    """Without a sidecar the auid is unknown and no rule filters on it; --auid states it (as for
+    suggest), and the rules then keep to logged-in users."""
+    import shutil
+
+    trace = tmp_path / SAMPLE.name
+    shutil.copy(SAMPLE, trace)                      # the trace alone, without its sidecar
+    plain, rc, err = _state_rules([], trace)
+    assert rc == 0, err
+    assert plain and not any("auid" in r for r in plain)
+    stated, rc, err = _state_rules(["--auid", "1000", "--uid", "0"], trace)
+    assert rc == 0, err
+    assert sum("auid>=1000" in r for r in stated) >= 3
+    bad, rc, err = _state_rules(["--auid", "4294967296"], trace)
+    assert rc == 2 and "--auid must be between 0 and 4294967295" in err and "Traceback" not in err

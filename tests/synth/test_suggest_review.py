@@ -64,6 +64,21 @@ def test_review_refuses_options_the_session_does_not_take(extra, tmp_path):
     assert "Traceback" not in res.stderr
 
 
+def test_review_takes_uid_and_auid(tmp_path):
+    """suggest --review hands --uid/--auid to the review session (they state what a trace without
+    sidecar cannot show)."""
+    import shutil
+
+    trace = tmp_path / SAMPLE.name
+    shutil.copy(SAMPLE, trace)                      # no sidecar beside it
+    out = tmp_path / "x.rules"
+    res = _run(["--no-baseline", "--auid", "1000", "--uid", "0", "--auditctl-version", "3.0.9", "-o", str(out),
+                str(trace)], "a\ns\ny\nq\n", tmp_path)
+    assert res.returncode == 0, res.stderr
+    rules = [ln for ln in out.read_text().splitlines() if ln.startswith("-a ")]
+    assert rules and any("auid>=1000" in r for r in rules)
+
+
 def test_review_missing_trace_is_exit_3(tmp_path):
     res = _run(["--no-baseline", str(tmp_path / "nope.strace")], "", ROOT, timeout=60)
     assert res.returncode == 3 and "Traceback" not in res.stderr

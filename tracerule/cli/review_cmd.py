@@ -30,6 +30,11 @@ def review_cmd(
     uid_min: Optional[int] = typer.Option(None, "--uid-min", help="first uid of a logged-in user"),
     sidecar: Optional[Path] = typer.Option(None, "--sidecar", help="the metadata sidecar (default: beside "
                                            "the trace)"),
+    uid: Optional[int] = typer.Option(None, "--uid", help="uid the traced command started as (when the "
+                                      "trace and sidecar cannot tell; as for suggest)"),
+    auid: Optional[int] = typer.Option(None, "--auid", help="login uid (auid) the traced command started "
+                                       "with (4294967295 = unset); without it and without a sidecar the "
+                                       "auid is unknown and rules get no auid filter"),
 ) -> int:
     """Review the rules suggest proposes: accept, reject, widen or narrow each along its ladder, edit,
     apply to all similar, undo; coverage and noise re-verified on every change; save shows the diff.
@@ -43,11 +48,14 @@ def review_cmd(
         for line in help_lines():
             typer.echo(line)
         return 0
+    for name, v in (("--uid", uid), ("--auid", auid)):
+        if v is not None and not 0 <= v <= 0xFFFFFFFF:
+            raise typer.BadParameter(f"{name} must be between 0 and 4294967295")
     from tracerule.review.session import ReviewSession
     from tracerule.synth.pipeline import SuggestOptions
 
     opts = SuggestOptions(level=level, b32=b32, target_arch=target_arch, auditctl_version=auditctl_version,
-                          uid_min=uid_min, sidecar=str(sidecar) if sidecar else "auto")
+                          uid_min=uid_min, sidecar=str(sidecar) if sidecar else "auto", uid=uid, auid=auid)
     rs = ReviewSession.from_traces([str(t) for t in traces], opts, baseline=[str(b) for b in baseline or []],
                                    output=str(output) if output else None, noisy_threshold=noisy)
     if protocol:

@@ -76,10 +76,9 @@ def suggest_cmd(
         bases = (DEFAULT,) if default_baseline_paths() else None
     if review:
         return _review(traces, output, bases, level=level, b32=b32, target_arch=target_arch,
-                       auditctl_version=auditctl_version, uid_min=uid_min, sidecar=sidecar,
+                       auditctl_version=auditctl_version, uid_min=uid_min, sidecar=sidecar, uid=uid, auid=auid,
                        unsupported=(("--json", json_), ("--focus", focus), ("--attack", attack),
-                                    ("--existing", existing), ("--rules-name", rules_name),
-                                    ("--uid", uid is not None), ("--auid", auid is not None)))
+                                    ("--existing", existing), ("--rules-name", rules_name)))
     opts = SuggestOptions(focus=tuple(focus_l) or None, level=level, b32=b32, target_arch=target_arch,
                           auditctl_version=auditctl_version, uid_min=uid_min, attack=attack,
                           sidecar=str(sidecar) if sidecar else "auto", baselines=bases, existing=existing,
@@ -139,7 +138,7 @@ def suggest_cmd(
     return rc
 
 
-def _review(traces, output, bases, *, level, b32, target_arch, auditctl_version, uid_min, sidecar,
+def _review(traces, output, bases, *, level, b32, target_arch, auditctl_version, uid_min, sidecar, uid, auid,
             unsupported) -> int:
     """``suggest --review``: hand off to ``tracerule review`` with the same options; the baselines
     suggest would measure noise on (``default``: the shipped traces) are the review's baselines."""
@@ -154,4 +153,4 @@ def _review(traces, output, bases, *, level, b32, target_arch, auditctl_version,
     baseline = [Path(p) for p in resolve(bases)] if bases else None
     return review_cmd(list(traces), output=output, baseline=baseline, protocol=False, plain=False, keys=False,
                       noisy=10, level=level, b32=b32, target_arch=target_arch, auditctl_version=auditctl_version,
-                      uid_min=uid_min, sidecar=sidecar)
+                      uid_min=uid_min, sidecar=sidecar, uid=uid, auid=auid)
