@@ -297,11 +297,16 @@ class Enricher:
                     if len(buf) > BUFFER_LIMIT:
                         buf = None
             self.graph = b.finish(reader.report)
+            b.release()             # the builder's linked processes: freed now, not frozen below
             self.report = reader.report
             self._index()
             # and the records' pass then finds them in the permanent generation: its collections
-            # (it yields to the caller: GC stays on) do not walk them again; unfrozen at the end
-            gc.freeze()
+            # (it yields to the caller: GC stays on) do not walk them again; unfrozen at the end.
+            # Only when nothing was frozen before: unfreezing is process-wide, and objects a caller
+            # froze must stay so
+            freeze = gc.get_freeze_count() == 0
+            if freeze:
+                gc.freeze()
         finally:
             if gc_was:
                 gc.enable()
@@ -313,7 +318,8 @@ class Enricher:
             reader2 = TraceReader(self.source, names=keep)
             yield from self._run(reader2)
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
 
     def from_events(self, events) -> Iterator[Record]:
         """The records of events already read from this trace (in file order), with the graph given
