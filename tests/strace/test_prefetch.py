@@ -118,12 +118,12 @@ def test_the_reader_goes_on_alone_when_the_helper_dies(tmp_path, monkeypatch, st
     real_get = _prefetch.Prefetch.get
     answered = []
 
-    def get(self, index, length):
+    def get(self, index, chunk):
         if index == 5 and self.pid:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = 0
-        got = real_get(self, index, length)
+        got = real_get(self, index, chunk)
         answered.append(got is not None)
         return got
 
@@ -135,18 +135,57 @@ def test_the_reader_goes_on_alone_when_the_helper_dies(tmp_path, monkeypatch, st
     assert not any(answered[first_none:])
 
 
-def test_a_wrong_answer_is_not_used(tmp_path, monkeypatch, started):
-    """An answer for another chunk (index or length): the reader scans itself from there on."""
+@pytest.mark.parametrize("wrong", ["length", "last-bytes", "index"])
+def test_a_wrong_answer_is_not_used(tmp_path, monkeypatch, started, wrong):
+    """An answer for another chunk (index, length, or last bytes: a file rewritten in place): the
+    reader scans itself from there on."""
     monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 1 << 12)
     path = _trace(tmp_path)
     real_get = _prefetch.Prefetch.get
+    answered = []
 
-    def get(self, index, length):
-        return real_get(self, index, length + (1 if index == 3 else 0))
+    def get(self, index, chunk):
+        if index == 3:
+            if wrong == "length":
+                chunk = chunk + b"\n"
+            elif wrong == "last-bytes":
+                chunk = chunk[:-2] + b"x\n"
+            else:
+                index = 4
+        got = real_get(self, index, chunk)
+        answered.append(got is not None)
+        return got
 
     monkeypatch.setattr(_prefetch.Prefetch, "get", get)
     assert _read(path, GRAPHISH, 2) == _read(path, GRAPHISH, 1)
+    assert answered[:3] == [True] * 3 and answered[3:] == [False]
     assert started and all(_reaped(p) for p in started)
+
+
+def test_no_answers_for_a_file_replaced_since_the_reader_opened_it(tmp_path, monkeypatch, started):
+    monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 1 << 12)
+    path = _trace(tmp_path)
+    other = tmp_path / "other.txt"
+    other.write_bytes(path.read_bytes())
+    real_start = _prefetch.Prefetch.start.__func__
+    answered = []
+
+    def start(cls, p, pattern, size, ident=None):
+        os.replace(other, path)          # the path now names another file (same bytes, new inode)
+        return real_start(cls, p, pattern, size, ident)
+
+    real_get = _prefetch.Prefetch.get
+
+    def get(self, index, chunk):
+        got = real_get(self, index, chunk)
+        answered.append(got is not None)
+        return got
+
+    monkeypatch.setattr(_prefetch.Prefetch, "start", classmethod(start))
+    monkeypatch.setattr(_prefetch.Prefetch, "get", get)
+    evs = _read(path, GRAPHISH, 2)
+    assert answered == [False]           # the helper saw another inode and answered nothing
+    assert evs == _read(path, GRAPHISH, 1)
 
 
 @pytest.mark.parametrize("how", ["break", "raise"])
@@ -212,12 +251,12 @@ def test_the_helper_runs_none_of_the_readers_signal_handlers(tmp_path, monkeypat
     try:
         real_get = _prefetch.Prefetch.get
 
-        def get(self, index, length):
+        def get(self, index, chunk):
             if index == 2 and self.pid:
                 os.kill(self.pid, signal.SIGTERM)
                 os.waitpid(self.pid, 0)
                 self.pid = 0
-            return real_get(self, index, length)
+            return real_get(self, index, chunk)
 
         monkeypatch.setattr(_prefetch.Prefetch, "get", get)
         assert _read(path, GRAPHISH, 2) == _read(path, GRAPHISH, 1)

@@ -23,6 +23,8 @@ import signal
 
 #: traces smaller than this are read in one process (a fork and its pipe cost ~2-5 ms)
 MIN_BYTES = 16 << 20
+#: the bytes at each chunk's end the reader compares with the helper's
+_TAIL = 64
 
 
 def usable(path, jobs: int | None) -> bool:
@@ -64,10 +66,11 @@ class Prefetch:
         self.file = rfile
 
     @classmethod
-    def start(cls, path, pattern: bytes, chunk_size: int) -> "Prefetch | None":
+    def start(cls, path, pattern: bytes, chunk_size: int, ident: tuple[int, int] | None = None) -> "Prefetch | None":
         """Fork the helper for the trace ``path``, scanning with the candidate regex ``pattern``
         (its source: compiled again in the helper) in chunks of ``chunk_size``; None if the fork
-        fails."""
+        fails.  ``ident``: (st_dev, st_ino) of the file the reader has open -- the helper reads
+        nothing when ``path`` now names another file (replaced since)."""
         try:
             r, w = os.pipe()
         except OSError:
@@ -91,7 +94,7 @@ class Prefetch:
                     signal.signal(getattr(signal, name), signal.SIG_DFL)
                 gc.disable()                           # nothing cyclic made here; no COW of the heap
                 os.close(r)
-                _scan(path, pattern, chunk_size, w)
+                _scan(path, pattern, chunk_size, w, ident)
                 code = 0
             except BaseException:
                 pass
@@ -100,12 +103,13 @@ class Prefetch:
         os.close(w)
         return cls(pid, os.fdopen(r, "rb"))
 
-    def get(self, index: int, length: int) -> tuple | None:
-        """The helper's answer for chunk ``index`` of ``length`` bytes: (candidate positions,
-        runs as :func:`~tracerule.strace.reader._tid_runs` gives them, "tached" seen, {position:
+    def get(self, index: int, chunk: bytes) -> tuple | None:
+        """The helper's answer for the reader's chunk number ``index``: (candidate positions, runs
+        as :func:`~tracerule.strace.reader._tid_runs` gives them, "tached" seen, {position:
         newlines in the chunk up to and including it} for every candidate and run start, the
         chunk's newlines), or None (the reader scans the chunk itself; after one None the helper
-        is closed)."""
+        is closed).  An answer counts only for a chunk of the same index, length and last bytes
+        (a file rewritten in place under the two readers gives other bytes)."""
         if self.file is None:
             return None
         try:
@@ -113,10 +117,11 @@ class Prefetch:
         except Exception:
             self.close()
             return None
-        if type(msg) is not tuple or len(msg) != 7 or msg[0] != index or msg[1] != length:
+        if type(msg) is not tuple or len(msg) != 8 or msg[0] != index or msg[1] != len(chunk) \
+                or msg[7] != chunk[-_TAIL:]:
             self.close()
             return None
-        return msg[2:]
+        return msg[2:7]
 
     def close(self) -> None:
         f, self.file = self.file, None
@@ -140,7 +145,7 @@ class Prefetch:
             pass
 
 
-def _scan(path, pattern: bytes, chunk_size: int, wfd: int) -> None:
+def _scan(path, pattern: bytes, chunk_size: int, wfd: int, ident: tuple[int, int] | None) -> None:
     """The helper's loop: the reader's own chunking and scans of every chunk, one pickle each."""
     import re
 
@@ -148,6 +153,10 @@ def _scan(path, pattern: bytes, chunk_size: int, wfd: int) -> None:
 
     cap = re.compile(pattern)
     with os.fdopen(wfd, "wb") as out, _open(path) as f:
+        if ident is not None:
+            st = os.fstat(f.fileno())
+            if (st.st_dev, st.st_ino) != ident:
+                return                                 # not the reader's file: no answers
         for i, (chunk, partial) in enumerate(_chunks(f, chunk_size, True)):
             cands = [m.start() for m in cap.finditer(chunk)]
             runs = _tid_runs(chunk, partial)
@@ -159,6 +168,7 @@ def _scan(path, pattern: bytes, chunk_size: int, wfd: int) -> None:
                 n += count(b"\n", q, p + 1)
                 q = p + 1
                 nls[p] = n
-            msg = (i, len(chunk), cands, runs, _TACHED(chunk) is not None, nls, n + count(b"\n", q))
+            msg = (i, len(chunk), cands, runs, _TACHED(chunk) is not None, nls, n + count(b"\n", q),
+                   chunk[-_TAIL:])
             out.write(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
             out.flush()

@@ -311,7 +311,8 @@ class TraceReader:
             from tracerule.strace import _prefetch
 
             if _prefetch.usable(st.path, self.jobs):
-                pf = _prefetch.Prefetch.start(st.path, st.cap.pattern, FAST_CHUNK_SIZE)
+                fst = os.fstat(f.fileno())
+                pf = _prefetch.Prefetch.start(st.path, st.cap.pattern, FAST_CHUNK_SIZE, (fst.st_dev, fst.st_ino))
         try:
             with f:
                 lines_before = 0
@@ -322,7 +323,7 @@ class TraceReader:
                         _chunks(f, FAST_CHUNK_SIZE if st.fast is not None else CHUNK_SIZE, lead)):
                     pre = None
                     if pf is not None:
-                        pre = pf.get(index, len(chunk))
+                        pre = pf.get(index, chunk)
                         if pre is None or st.cap is None:
                             pf.close()
                             pf = pre = None
