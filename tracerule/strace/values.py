@@ -1126,18 +1126,7 @@ def exec_info(call: Any, args: str | None = None, ret_text: str | None = None) -
         sa = decode_str_array(rest[1])
         if sa is not None:
             argv, argv_trunc = sa.items, sa.truncated
-    envp = None
-    env_count = None
-    if len(rest) > 2:
-        et = rest[2]
-        sa = decode_str_array(et)
-        if sa is not None:
-            envp = sa.items if sa.count is None else None
-            env_count = sa.count if sa.count is not None else len(sa.items)
-        else:
-            m = _VARS_RE.search(et)
-            if m:
-                env_count = int(m.group(1))
+    envp, env_count = _envp(rest[2]) if len(rest) > 2 else (None, None)
     empty = bool(flags is not None and flags & C.AT_EMPTY_PATH) or (
         base == "execveat" and len(toks) > 4 and "AT_EMPTY_PATH" in toks[4])
     ret = parse_ret(ret_t)
@@ -1163,6 +1152,16 @@ def execve_head(args: str) -> tuple[bytes, tuple[bytes, ...], bool] | None:
     return _plain_path(m.group(1)), sa.items, sa.truncated
 
 
+def _envp(et: str) -> tuple[tuple[bytes, ...] | None, int | None]:
+    """(envp, env_count) of an execve's envp argument: the items when printed (``-v``), and the
+    count strace printed (``/* N vars */``) or the items'."""
+    sa = decode_str_array(et)
+    if sa is not None:
+        return (sa.items if sa.count is None else None), (sa.count if sa.count is not None else len(sa.items))
+    m = _VARS_RE.search(et)
+    return None, (int(m.group(1)) if m else None)
+
+
 def _plain_path(body: str) -> bytes:
     return body.encode("ascii") if "\\" not in body and body.isascii() else unescape(body)
 
@@ -1179,15 +1178,7 @@ def _execve_plain(name: str, args_t: str, ret_t: str, m: re.Match[str]) -> ExecI
         else:
             toks = split_args(rest)
             if toks:
-                et = toks[0]
-                ea = decode_str_array(et)
-                if ea is not None:
-                    envp = ea.items if ea.count is None else None
-                    env_count = ea.count if ea.count is not None else len(ea.items)
-                else:
-                    vm = _VARS_RE.search(et)
-                    if vm:
-                        env_count = int(vm.group(1))
+                envp, env_count = _envp(toks[0])
     ret = parse_ret(ret_t)
     return ExecInfo(name, path, sa.items, sa.truncated, envp, env_count, None, None, None,
                     False, ret.value == 0, ret.errno, ret.value)
