@@ -114,7 +114,7 @@ def test_many_chunks_same(tmp_path, monkeypatch, started, chunk):
 
 def test_the_reader_goes_on_alone_when_the_helper_dies(tmp_path, monkeypatch, started):
     monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 1 << 12)
-    path = _trace(tmp_path)
+    path = _trace(tmp_path, 3000)       # answers well beyond a pipe's buffer: the helper is still at work
     real_get = _prefetch.Prefetch.get
     answered = []
 

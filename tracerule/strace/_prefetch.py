@@ -54,7 +54,12 @@ def usable(path, jobs: int | None) -> bool:
             return False
     import threading
 
-    return threading.active_count() == 1
+    if threading.active_count() != 1:
+        return False
+    try:                                    # threads started from C count too
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return True
 
 
 class Prefetch:
@@ -64,6 +69,7 @@ class Prefetch:
     def __init__(self, pid: int, rfile) -> None:
         self.pid = pid
         self.file = rfile
+        self.owner = os.getpid()        # a process forked from the reader's does not own the helper
 
     @classmethod
     def start(cls, path, pattern: bytes, chunk_size: int, ident: tuple[int, int] | None = None) -> "Prefetch | None":
@@ -71,37 +77,39 @@ class Prefetch:
         (its source: compiled again in the helper) in chunks of ``chunk_size``; None if the fork
         fails.  ``ident``: (st_dev, st_ino) of the file the reader has open -- the helper reads
         nothing when ``path`` now names another file (replaced since)."""
+        import gc
+
+        from tracerule.strace import reader as _reader   # imported before the fork: none in the helper
+
         try:
             r, w = os.pipe()
         except OSError:
             return None
+        # no Ctrl-C between the fork and the Prefetch that owns the helper (it would be lost)
+        masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return None
-        if pid == 0:                                   # the helper
-            code = 1
             try:
-                import gc
-
-                # the reader ends the helper (Ctrl-C reaches both: the reader's answer is enough);
-                # no handler of the reader's (the kernel harness's cleanup, say) may run here
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGPIPE",
-                             "SIGCHLD"):
-                    signal.signal(getattr(signal, name), signal.SIG_DFL)
-                gc.disable()                           # nothing cyclic made here; no COW of the heap
+                pid = os.fork()
+            except OSError:
                 os.close(r)
-                _scan(path, pattern, chunk_size, w, ident)
-                code = 0
-            except BaseException:
-                pass
-            finally:
-                os._exit(code)                         # no atexit handlers, no inherited buffers
-        os.close(w)
-        return cls(pid, os.fdopen(r, "rb"))
+                os.close(w)
+                return None
+            if pid == 0:                               # the helper
+                code = 1
+                try:
+                    _helper_signals(masked)
+                    gc.disable()                       # nothing cyclic made here; no COW of the heap
+                    os.close(r)
+                    _scan(_reader, path, pattern, chunk_size, w, ident)
+                    code = 0
+                except BaseException:
+                    pass
+                finally:
+                    os._exit(code)                     # no atexit handlers, no inherited buffers
+            os.close(w)
+            return cls(pid, os.fdopen(r, "rb"))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
     def get(self, index: int, chunk: bytes) -> tuple | None:
         """The helper's answer for the reader's chunk number ``index``: (candidate positions, runs
@@ -109,7 +117,8 @@ class Prefetch:
         newlines in the chunk up to and including it} for every candidate and run start, the
         chunk's newlines), or None (the reader scans the chunk itself; after one None the helper
         is closed).  An answer counts only for a chunk of the same index, length and last bytes
-        (a file rewritten in place under the two readers gives other bytes)."""
+        (the file truncated and written again under the two readers, say).  A file edited in place
+        while it is read is not supported (in one process either: the reader reads what it finds)."""
         if self.file is None:
             return None
         try:
@@ -127,16 +136,20 @@ class Prefetch:
         f, self.file = self.file, None
         if f is not None:
             f.close()                                  # a helper still writing gets EPIPE and ends
-        pid, self.pid = self.pid, 0
-        if pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+        pid = self.pid
+        if not pid or os.getpid() != self.owner:
+            return
+        try:
+            # reaped already (SIGCHLD ignored, or a handler of the reading program's): the pid may
+            # be another process's by now -- never signal it
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                self.pid = 0
+                return
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        self.pid = 0
 
     def __del__(self) -> None:
         try:
@@ -145,13 +158,30 @@ class Prefetch:
             pass
 
 
-def _scan(path, pattern: bytes, chunk_size: int, wfd: int, ident: tuple[int, int] | None) -> None:
-    """The helper's loop: the reader's own chunking and scans of every chunk, one pickle each."""
-    import re
+def _helper_signals(mask) -> None:
+    """In the helper: none of the reading program's signal handlers, nor its wakeup fd (an event
+    loop's), may run or be written to here.  Ctrl-C is ignored (the reader ends the helper), a
+    closed pipe ends it (SIGPIPE), signals the program ignored stay ignored (nohup)."""
+    try:
+        signal.set_wakeup_fd(-1)
+    except (ValueError, OSError):
+        pass
+    for sig in signal.valid_signals():
+        try:
+            if callable(signal.getsignal(sig)):
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError, RuntimeError):
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
-    from tracerule.strace.reader import _TACHED, _chunks, _open, _tid_runs
 
-    cap = re.compile(pattern)
+def _scan(reader, path, pattern: bytes, chunk_size: int, wfd: int, ident: tuple[int, int] | None) -> None:
+    """The helper's loop: the reader's own chunking and scans of every chunk, one pickle each
+    (``reader``: the reader module, imported before the fork)."""
+    _TACHED, _chunks, _open, _tid_runs = reader._TACHED, reader._chunks, reader._open, reader._tid_runs
+    cap = reader.re.compile(pattern)
     with os.fdopen(wfd, "wb") as out, _open(path) as f:
         if ident is not None:
             st = os.fstat(f.fileno())
