@@ -321,8 +321,9 @@ class TraceReader:
                 # the captured paths read each chunk as "\n" + its lines: the chunks come that way
                 # (built in one copy), and the other paths drop the "\n"
                 lead = st.cap is not None
+                cut: list[str] = []
                 for index, (chunk, partial) in enumerate(
-                        _chunks(f, FAST_CHUNK_SIZE if st.fast is not None else CHUNK_SIZE, lead)):
+                        _chunks(f, FAST_CHUNK_SIZE if st.fast is not None else CHUNK_SIZE, lead, st.name, cut)):
                     pre = None
                     if pf is not None:
                         pre = pf.get(index, chunk)
@@ -372,6 +373,8 @@ class TraceReader:
                         yield from self._drain()
                 st.lines = lines_before
                 rep.lines += lines_before
+                if cut:
+                    _note_cut(rep, st.name, cut[0])
         finally:
             if pf is not None:
                 pf.close()
@@ -421,7 +424,8 @@ class TraceReader:
             raise InputError(f"{st.name}: cannot read: {exc.strerror or exc}") from None
         with f:
             ln = 0
-            for chunk, partial in _chunks(f):
+            cut: list[str] = []
+            for chunk, partial in _chunks(f, name=st.name, cut=cut):
                 self._probe(chunk)
                 lines = chunk.decode("utf-8", _SURR).split("\n")
                 if not partial:
@@ -436,6 +440,8 @@ class TraceReader:
                     if partial and i == last:
                         st.partial_at = ln
                     yield key, idx, ln, st, line
+            if cut:
+                _note_cut(self.report, st.name, cut[0])
 
     def _drain(self) -> list[Event]:
         out = self._out
@@ -1554,21 +1560,80 @@ def _open(path: Path):
     head = f.read(2)
     f.seek(0)
     if head == b"\x1f\x8b":
-        import gzip
-
         f.close()
-        return gzip.open(path, "rb")
+        return _Gz(path)
     return f
 
 
-def _chunks(f, size: int = CHUNK_SIZE, lead: bool = False) -> Iterator[tuple[bytes, bool]]:
+class _Gz:
+    """A gzip trace read with ``read1``: a stream cut short still gives everything it decompresses
+    (``GzipFile.read(n)`` drops what it had decompressed in the call that meets the cut); the
+    next read then raises the EOFError."""
+
+    def __init__(self, path) -> None:
+        import gzip
+
+        self._f = gzip.open(path, "rb")
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while True:
+                try:
+                    b = self.read(1 << 20)
+                except EOFError:
+                    if parts:
+                        return b"".join(parts)
+                    raise
+                if not b:
+                    return b"".join(parts)
+                parts.append(b)
+        parts: list[bytes] = []
+        n = 0
+        while n < size:
+            try:
+                b = self._f.read1(size - n)
+            except EOFError:
+                if parts:
+                    break
+                raise
+            if not b:
+                break
+            parts.append(b)
+            n += len(b)
+        return b"".join(parts)
+
+    def fileno(self) -> int:
+        return self._f.fileno()
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> "_Gz":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _chunks(f, size: int = CHUNK_SIZE, lead: bool = False, name: str = "",
+            cut: list | None = None) -> Iterator[tuple[bytes, bool]]:
     """Chunks of whole lines: (chunk, partial) where partial means the last line has no newline.
     With ``lead`` every chunk starts with a "\n" (the regex paths match lines as "\nLINE"): each
-    chunk is still built with one copy."""
+    chunk is still built with one copy.  A compressed file cut short ends there (what was
+    decompressed is read; the reason is appended to ``cut``); any other read error is an
+    :class:`InputError` naming the file ``name``."""
     nl = b"\n" if lead else b""
     carry = nl
     while True:
-        block = f.read(size)
+        try:
+            block = f.read(size)
+        except EOFError as exc:
+            if cut is not None:
+                cut.append(str(exc))
+            block = b""
+        except Exception as exc:           # noqa: BLE001 - an unreadable or corrupt file: the user's
+            raise InputError(f"{name}: cannot read: {exc}") from None
         if not block:
             if len(carry) > len(nl):
                 yield _clean(carry), True
@@ -1583,6 +1648,12 @@ def _chunks(f, size: int = CHUNK_SIZE, lead: bool = False) -> Iterator[tuple[byt
             chunk = block if k + 1 == len(block) else block[:k + 1]
         carry = nl + block[k + 1:] if k + 1 < len(block) else nl
         yield _clean(chunk), False
+
+
+def _note_cut(rep: ReadReport, name: str, why: str) -> None:
+    rep.note("compressed-cut", Severity.MEDIUM,
+             f"{name}: the compressed trace ends early ({why}): the lines before the cut were read, the "
+             "rest of the trace is lost (events, exits and credential changes after it are missing).")
 
 
 def _clean(chunk: bytes) -> bytes:
@@ -1605,7 +1676,7 @@ def _sniff(path: Path, *, allow_empty: bool = False) -> dict | None:
     try:
         with f:
             data = f.read(256 * 1024)
-    except (OSError, EOFError) as exc:
+    except Exception as exc:               # noqa: BLE001 - unreadable, corrupt (zlib.error): the input's
         raise InputError(f"{path}: cannot read: {exc}") from None
     if not data.strip():
         if allow_empty:

@@ -35,7 +35,7 @@ NOTE_CODES = (
     "no-follow-forks", "children-not-seen", "filtered-syscalls", "success-only", "failed-only",
     "truncated-strings", "no-timestamps", "ff-order-unknown", "stderr-capture", "stderr-ambiguous",
     "root-pid-unknown", "unpaired-resumed", "unfinished-at-end", "no-exit-lines", "bad-lines",
-    "partial-last-line",
+    "partial-last-line", "compressed-cut",
 )
 
 
