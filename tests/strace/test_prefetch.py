@@ -11,6 +11,7 @@ import pytest
 
 import tracerule.strace.reader as R
 from tests.conftest import DATA, SAMPLES, STRACE_DATA
+from tests.strace.prefetch_support import no_other_thread, read, reaped, started  # noqa: F401
 from tracerule.strace import _prefetch
 from tracerule.strace.events import Syscall
 from tracerule.strace.reader import TraceReader
@@ -21,45 +22,6 @@ NAME_SETS = [GRAPHISH, frozenset({"openat", "read", "connect"}), frozenset()]
 CORPUS = sorted(list(STRACE_DATA.glob("*.txt")) + list((DATA / "strace_extra").glob("*.txt"))
                 + list(SAMPLES.glob("*.txt")))
 
-
-def _read(path, names, jobs):
-    r = TraceReader(str(path), names=names, jobs=jobs)
-    evs = list(r)
-    rep = r.report
-    return evs, (rep.lines, sorted(rep.forms), rep.skipped, rep.kinds, rep.events,
-                 [(d.line, d.message) for d in rep.bad])
-
-
-@pytest.fixture(autouse=True)
-def _no_other_thread():
-    """The helper is never forked beside another thread: a thread an earlier test left running
-    would turn these tests into one-process reads (say which, instead of failing obscurely)."""
-    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
-    assert not others, f"threads left running by earlier tests: {others}"
-
-
-@pytest.fixture
-def started(monkeypatch):
-    """The helpers started during a test (their pids), to check they were reaped."""
-    pids: list[int] = []
-    real = _prefetch.Prefetch.start.__func__
-
-    def start(cls, *a, **kw):
-        pf = real(cls, *a, **kw)
-        if pf is not None:
-            pids.append(pf.pid)
-        return pf
-
-    monkeypatch.setattr(_prefetch.Prefetch, "start", classmethod(start))
-    return pids
-
-
-def _reaped(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True                     # already waited for: not ours any more
-    return False
 
 
 def _trace(tmp_path, n: int = 300) -> "os.PathLike":
@@ -93,8 +55,8 @@ def _trace(tmp_path, n: int = 300) -> "os.PathLike":
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
 def test_corpus_same_with_and_without_the_helper(path, started):
     for names in NAME_SETS:
-        assert _read(path, names, 2) == _read(path, names, 1)
-    assert all(_reaped(p) for p in started)
+        assert read(path, names, 2) == read(path, names, 1)
+    assert all(reaped(p) for p in started)
 
 
 @pytest.mark.parametrize("chunk", [1 << 12, 1 << 15, 1 << 18])
@@ -102,14 +64,14 @@ def test_many_chunks_same(tmp_path, monkeypatch, started, chunk):
     monkeypatch.setattr(R, "FAST_CHUNK_SIZE", chunk)
     path = _trace(tmp_path)
     for names in NAME_SETS:
-        with_helper = _read(path, names, 2)
-        assert with_helper == _read(path, names, 1)
+        with_helper = read(path, names, 2)
+        assert with_helper == read(path, names, 1)
         assert with_helper[1][0] == path.read_text().count("\n")
     full = list(TraceReader(str(path)))
-    got = _read(path, GRAPHISH, 2)[0]
+    got = read(path, GRAPHISH, 2)[0]
     assert got == [e for e in full if not isinstance(e, Syscall) or e.name in GRAPHISH]
     assert sum(isinstance(e, Syscall) and e.entry_line > 0 for e in got) >= 300   # pairs read
-    assert started and all(_reaped(p) for p in started)
+    assert started and all(reaped(p) for p in started)
 
 
 def test_the_reader_goes_on_alone_when_the_helper_dies(tmp_path, monkeypatch, started):
@@ -128,7 +90,7 @@ def test_the_reader_goes_on_alone_when_the_helper_dies(tmp_path, monkeypatch, st
         return got
 
     monkeypatch.setattr(_prefetch.Prefetch, "get", get)
-    assert _read(path, GRAPHISH, 2) == _read(path, GRAPHISH, 1)
+    assert read(path, GRAPHISH, 2) == read(path, GRAPHISH, 1)
     # answers already in the pipe are read, then none: the reader scans the rest itself
     assert answered[0] and not answered[-1] and len(answered) > 6
     first_none = answered.index(False)
@@ -157,9 +119,9 @@ def test_a_wrong_answer_is_not_used(tmp_path, monkeypatch, started, wrong):
         return got
 
     monkeypatch.setattr(_prefetch.Prefetch, "get", get)
-    assert _read(path, GRAPHISH, 2) == _read(path, GRAPHISH, 1)
+    assert read(path, GRAPHISH, 2) == read(path, GRAPHISH, 1)
     assert answered[:3] == [True] * 3 and answered[3:] == [False]
-    assert started and all(_reaped(p) for p in started)
+    assert started and all(reaped(p) for p in started)
 
 
 def test_no_answers_for_a_file_replaced_since_the_reader_opened_it(tmp_path, monkeypatch, started):
@@ -183,9 +145,9 @@ def test_no_answers_for_a_file_replaced_since_the_reader_opened_it(tmp_path, mon
 
     monkeypatch.setattr(_prefetch.Prefetch, "start", classmethod(start))
     monkeypatch.setattr(_prefetch.Prefetch, "get", get)
-    evs = _read(path, GRAPHISH, 2)
+    evs = read(path, GRAPHISH, 2)
     assert answered == [False]           # the helper saw another inode and answered nothing
-    assert evs == _read(path, GRAPHISH, 1)
+    assert evs == read(path, GRAPHISH, 1)
 
 
 @pytest.mark.parametrize("how", ["break", "raise"])
@@ -200,7 +162,7 @@ def test_the_helper_ends_with_an_abandoned_read(tmp_path, monkeypatch, started, 
                     raise KeyError("consumer failed")
                 break
     it.close()
-    assert started and all(_reaped(p) for p in started)
+    assert started and all(reaped(p) for p in started)
 
 
 class _nothing:
@@ -259,7 +221,7 @@ def test_the_helper_runs_none_of_the_readers_signal_handlers(tmp_path, monkeypat
             return real_get(self, index, chunk)
 
         monkeypatch.setattr(_prefetch.Prefetch, "get", get)
-        assert _read(path, GRAPHISH, 2) == _read(path, GRAPHISH, 1)
+        assert read(path, GRAPHISH, 2) == read(path, GRAPHISH, 1)
     finally:
         signal.signal(signal.SIGTERM, old)
     assert not marker.exists()
@@ -287,8 +249,8 @@ def test_generated_traces_same_with_the_helper(tmp_path_factory, monkeypatch, st
     for name, data in files.items():
         (d / name).write_bytes(data)
     path = d / "trace"
-    assert _read(path, names, 2) == _read(path, names, 1)
-    assert len(started) == before + 1 and _reaped(started[-1])      # the helper did read it
+    assert read(path, names, 2) == read(path, names, 1)
+    assert len(started) == before + 1 and reaped(started[-1])      # the helper did read it
 
 
 def test_never_for_a_file_that_is_not_regular(tmp_path):

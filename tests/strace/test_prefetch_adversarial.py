@@ -7,12 +7,12 @@ from __future__ import annotations
 import gzip
 import os
 import signal
-import threading
 import time
 
 import pytest
 
 import tracerule.strace.reader as R
+from tests.strace.prefetch_support import no_other_thread, read, reaped, started  # noqa: F401
 from tracerule.strace import _prefetch
 from tracerule.strace.events import Syscall
 from tracerule.strace.reader import TraceReader
@@ -21,34 +21,6 @@ NAME_SETS = [frozenset({"execve", "clone", "wait4", "exit_group"}), frozenset({"
              frozenset({"syscall_0x1f4", "???", "read", "a-b"}), frozenset()]
 STACK = " > /usr/lib/x86_64-linux-gnu/libc.so.6(__libc_read+0x12) [0x10a1b2]"
 
-
-@pytest.fixture(autouse=True)
-def _no_other_thread():
-    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
-    assert not others, f"threads left running by earlier tests (no helper would be forked): {others}"
-
-
-@pytest.fixture
-def started(monkeypatch):
-    pids: list[int] = []
-    real = _prefetch.Prefetch.start.__func__
-
-    def start(cls, *a, **kw):
-        pf = real(cls, *a, **kw)
-        if pf is not None:
-            pids.append(pf.pid)
-        return pf
-
-    monkeypatch.setattr(_prefetch.Prefetch, "start", classmethod(start))
-    return pids
-
-
-def _reaped(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 def _lines(n: int = 40, ts: str = "tt", stack_from: int | None = None) -> list[str]:
@@ -138,14 +110,6 @@ KINDS = ["crlf", "partial", "partial-crlf", "ansi", "none", "t", "ttt", "long-li
          "process-attached", "pid-reuse", "late-stack", "late-stack-attached"]
 
 
-def _read(path, names, jobs):
-    r = TraceReader(str(path), names=names, jobs=jobs)
-    evs = list(r)
-    rep = r.report
-    return evs, (rep.lines, sorted(rep.forms), rep.skipped, rep.kinds, rep.events,
-                 [(d.line, d.message, d.text) for d in rep.bad])
-
-
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
 @pytest.mark.parametrize("kind", KINDS)
 def test_adversarial_same_with_the_helper_and_as_full_mode(tmp_path, monkeypatch, started, kind, gz):
@@ -157,8 +121,8 @@ def test_adversarial_same_with_the_helper_and_as_full_mode(tmp_path, monkeypatch
     for chunk in (64, 333, 4096, 1 << 18):
         monkeypatch.setattr(R, "FAST_CHUNK_SIZE", chunk)
         for names in NAME_SETS:
-            with_helper = _read(path, names, 2)
-            assert with_helper == _read(path, names, 1), (chunk, sorted(names))
+            with_helper = read(path, names, 2, bad_text=True)
+            assert with_helper == read(path, names, 1, bad_text=True), (chunk, sorted(names))
             assert with_helper[0] == [e for e in full if not isinstance(e, Syscall) or e.name in names]
             rep = with_helper[1]
             assert rep[0] == full_reader.report.lines
@@ -168,7 +132,7 @@ def test_adversarial_same_with_the_helper_and_as_full_mode(tmp_path, monkeypatch
                 assert rep[5] == [(d.line, d.message, d.text) for d in full_reader.report.bad]
             if "stack" in kind:
                 assert rep[2].get("stack") == full_reader.report.skipped.get("stack") > 0
-    assert started and all(_reaped(p) for p in started)
+    assert started and all(reaped(p) for p in started)
 
 
 @pytest.mark.parametrize("cut", [20_000, 20_017, 40_001])
@@ -195,7 +159,7 @@ def test_a_file_appended_to_while_read(tmp_path, monkeypatch, started, cut):
     got = run(2)
     assert got == run(1)
     assert got[1] == text.count("\n")
-    assert started and all(_reaped(p) for p in started)
+    assert started and all(reaped(p) for p in started)
 
 
 def _big(tmp_path, n=3000):
@@ -211,7 +175,7 @@ def test_the_helper_is_reaped_when_the_consumer_stops(tmp_path, monkeypatch, sta
     if how == "del":
         it = iter(TraceReader(str(path), names={"read"}, jobs=2))
         next(it)
-        assert started and not _reaped(started[-1])       # alive while the iterator is
+        assert started and not reaped(started[-1])       # alive while the iterator is
         del it
     else:
         exc = KeyboardInterrupt if how == "KeyboardInterrupt" else ValueError
@@ -219,7 +183,7 @@ def test_the_helper_is_reaped_when_the_consumer_stops(tmp_path, monkeypatch, sta
             for i, _e in enumerate(TraceReader(str(path), names={"read"}, jobs=2)):
                 if i == 100:
                     raise exc()
-    assert started and all(_reaped(p) for p in started)
+    assert started and all(reaped(p) for p in started)
 
 
 def _helper_alive(pid: int) -> bool:

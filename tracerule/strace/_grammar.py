@@ -263,7 +263,6 @@ def candidate_regex(names, ts: bool) -> re.Pattern:
     return re.compile((r"\n" + line).encode("latin-1"))
 
 
-# runs of lines of one tid: the first line of each run is where a tid may be new
-TID_RUNS = re.compile(r"\n(\d++) [^\n]*+(?:\n\1 [^\n]*+)*+")
-#: the same over bytes, for ``findall``: (tid digits, the run's text from its leading newline)
+#: runs of lines of one tid (the first line of each run is where a tid may be new), over bytes, for
+#: ``findall``: (tid digits, the run's text from its leading newline)
 TID_RUNS_B = re.compile(rb"(?=\n(\d++) )(\n\1 .*+(?:\n\1 .*+)*+)")
