@@ -146,6 +146,24 @@ def test_baseline_rate_per_1000_and_per_second(tmp_path, seed_rules):
     assert res.rules[0].hits == 0          # baselines do not count as rule hits of the traces
 
 
+def test_a_gzip_baseline_counts_its_syscalls_as_the_plain_file(tmp_path, seed_rules):
+    """The rate per 1,000 syscalls of a .gz baseline (the shipped ones are): the lines are counted
+    in the decompressed text (they were counted in the compressed bytes: 2 syscalls, 63,500 per
+    1,000)."""
+    import gzip
+
+    lines = ["100  10:00:00.000001 execve(\"/usr/bin/sudo\", [\"sudo\"], 0x7ffd0 /* 3 vars */) = 0"]
+    lines += [f"100  10:00:00.{i + 2:06d} getpid() = 100" for i in range(399)]
+    data = ("\n".join(lines) + "\n").encode()
+    plain = tmp_path / "base.txt"
+    plain.write_bytes(data)
+    packed = tmp_path / "base.txt.gz"
+    packed.write_bytes(gzip.compress(data))
+    a, b = (verify([seed_rules], [], baselines=[p]).baselines[0] for p in (plain, packed))
+    assert b.syscalls == a.syscalls == 400
+    assert b.per_1000 == a.per_1000 == 2.5
+
+
 def test_key_expectation_and_never_rule_miss(tmp_path):
     p = tmp_path / "k.rules"
     p.write_text("-a never,exit -F arch=b64 -S execve -F exe=/usr/local/bin/docker\n"

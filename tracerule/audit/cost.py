@@ -26,7 +26,6 @@ x1.5 and over-predicts them (kernel-overhead.md §2).
 """
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from collections import Counter
@@ -148,26 +147,14 @@ _START = re.compile(rb"^(?:\d+ +)?(?:[\d:.]+ +)?([a-z_][a-z0-9_]*)\(", re.M)
 def count_syscall_names(path: str | os.PathLike) -> Counter:
     """Syscalls of an strace file (``.gz`` too) by name, counted where each starts (a complete line or
     an ``<unfinished ...>`` one; ``<... resumed>`` lines are the same call), without parsing them."""
+    from tracerule.errors import InputError
+    from tracerule.strace.reader import line_chunks
+
     c: Counter = Counter()
-    p = str(path)
-    opener = gzip.open if p.endswith(".gz") else open
     try:
-        with opener(p, "rb") as fh:
-            carry = b""
-            while True:
-                chunk = fh.read(1 << 22)
-                if not chunk:
-                    break
-                chunk = carry + chunk
-                k = chunk.rfind(b"\n")
-                if k < 0:
-                    carry = chunk
-                    continue
-                carry = chunk[k + 1:]
-                c.update(_START.findall(chunk, 0, k + 1))
-            if carry:
-                c.update(_START.findall(carry))
-    except OSError:
+        for chunk in line_chunks(path, 1 << 22):
+            c.update(_START.findall(chunk))
+    except (OSError, InputError):
         pass
     return Counter({k.decode(): v for k, v in c.items()})
 

@@ -923,28 +923,18 @@ def _auid_note(rr: RuleResult, items, host, out: VerifyResult, this_host) -> Non
 
 
 def count_syscalls(files: Iterable[str]) -> int:
-    """Completed syscalls in trace files, counted from their lines (lines with a `` = ``
+    """Completed syscalls in trace files (gzip too), counted from their lines (lines with a `` = ``
     return), without parsing them."""
+    from tracerule.errors import InputError
+    from tracerule.strace.reader import line_chunks
+
     n = 0
     for f in files:
         try:
-            with open(f, "rb") as fh:
-                carry = b""
-                while True:
-                    chunk = fh.read(1 << 20)
-                    if not chunk:
-                        break
-                    chunk = carry + chunk
-                    k = chunk.rfind(b"\n")
-                    if k < 0:
-                        carry = chunk
-                        continue
-                    carry = chunk[k + 1:]
-                    for line in chunk[:k].split(b"\n"):
-                        if b" = " in line and b" <unfinished" not in line:
-                            n += 1
-                if carry and b" = " in carry:
-                    n += 1
-        except OSError:
+            for chunk in line_chunks(f):
+                for line in chunk.split(b"\n"):
+                    if b" = " in line and b" <unfinished" not in line:
+                        n += 1
+        except (OSError, InputError):
             continue
     return n

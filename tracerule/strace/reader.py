@@ -46,7 +46,7 @@ from tracerule.strace.events import (
 )
 from tracerule.strace.report import ReadReport
 
-__all__ = ["TraceReader", "read_trace", "CHUNK_SIZE"]
+__all__ = ["TraceReader", "read_trace", "line_chunks", "CHUNK_SIZE"]
 
 CHUNK_SIZE = 1 << 20
 FAST_CHUNK_SIZE = 1 << 18          # names mode: smaller chunks bound the per-task searches
@@ -1648,6 +1648,16 @@ def _chunks(f, size: int = CHUNK_SIZE, lead: bool = False, name: str = "",
             chunk = block if k + 1 == len(block) else block[:k + 1]
         carry = nl + block[k + 1:] if k + 1 < len(block) else nl
         yield _clean(chunk), False
+
+
+def line_chunks(path, size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """The bytes of a trace file (gzip too, by its magic) in chunks of whole lines, the last one
+    possibly without its newline: for callers that count lines without parsing them.  A gzip file
+    cut short ends at the cut; an unreadable file raises OSError or
+    :class:`~tracerule.errors.InputError`."""
+    with _open(path) as f:
+        for chunk, _partial in _chunks(f, size, name=str(path)):
+            yield chunk
 
 
 def _note_cut(rep: ReadReport, name: str, why: str) -> None:
